@@ -1,0 +1,3 @@
+from srcgrad.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,495 @@
+"""The pipeline from a Python function to its compiled adjoint, and the cache.
+
+    source.get -> normalize -> activity -> reverse -> assemble -> optimize -> codegen
+
+`compile(fn, spec)` returns an `Artifact` (generated functions + source text). The
+cache is keyed by the function object and the spec; an entry is valid while every
+global or closure name that resolution looked at still refers to the same object
+(the guards), recursively for the callees' adjoints.
+"""
+import copy
+import inspect
+import threading
+import weakref
+
+import gast
+import numpy as np
+
+from . import codegen, runtime, source as source_mod
+from .errors import ArgumentError, SrcgradError, UnsupportedSyntaxError
+from .naming import Namer
+from .resolve import Resolver
+from .transforms.activity import activity, statements
+from .transforms.normalize import Context, normalize
+from .transforms.optimize import optimize
+from .transforms.reverse import Reverse, ZERO
+from .transforms.syntax import assign, call, const, load_names, name, store
+
+_lock = threading.RLock()
+_cache = weakref.WeakKeyDictionary()   # fn -> {spec key: Artifact}
+_in_progress = []
+
+
+class Spec:
+    """What to generate. mode: 'grad' | 'value_and_grad' | 'vjp' (fwd + bwd pair)."""
+
+    def __init__(self, wrt=0, of=None, mode="grad", optimize=True, unroll="auto",
+                 save_to=None):
+        if unroll not in ("auto", True, False):
+            raise ArgumentError(f"unroll must be 'auto', True or False, not {unroll!r}")
+        self.wrt = wrt if isinstance(wrt, tuple) else (wrt,)
+        self.single = not isinstance(wrt, tuple)
+        self.of = of
+        self.mode = mode
+        self.optimize = optimize
+        self.unroll = unroll
+        self.save_to = save_to
+
+    def key(self):
+        return (self.wrt, self.single, self.of, self.mode, self.optimize, self.unroll)
+
+
+class Artifact:
+    def __init__(self, functions, text, guards, deps, spec, info):
+        self.functions = functions
+        self.text = text
+        self.guards = guards
+        self.deps = deps
+        self.spec = spec
+        self.info = info
+
+    def valid(self):
+        for namespace, key, obj in self.guards:
+            if isinstance(namespace, dict):
+                if namespace.get(key, _missing) is not obj:
+                    return False
+            else:  # a closure cell
+                try:
+                    if namespace.cell_contents is not obj:
+                        return False
+                except ValueError:
+                    return False
+        return all(dep.valid() for dep in self.deps)
+
+    def full_text(self):
+        """This artifact's source preceded by the callees' adjoints it uses."""
+        seen, parts = set(), []
+
+        def visit(a):
+            if id(a) in seen:
+                return
+            seen.add(id(a))
+            for dep in a.deps:
+                visit(dep)
+            parts.append(a.text)
+        visit(self)
+        return "\n\n".join(parts)
+
+
+_missing = object()
+
+
+def clear_cache():
+    with _lock:
+        _cache.clear()
+
+
+def compile(fn, spec):
+    """The Artifact for `fn` under `spec`, from the cache when still valid."""
+    entry = _cache.get(fn)
+    if entry is not None:
+        art = entry.get(spec.key())
+        if art is not None and art.valid():
+            return art
+    with _lock:
+        if fn in _in_progress:
+            raise UnsupportedSyntaxError(
+                f"{fn.__qualname__}() is recursive; srcgrad cannot differentiate recursion.",
+                filename=fn.__code__.co_filename, lineno=fn.__code__.co_firstlineno,
+                function=fn.__qualname__, hint="Rewrite the recursion as a loop.")
+        _in_progress.append(fn)
+        try:
+            art = _Job(fn, spec).run()
+        finally:
+            _in_progress.remove(fn)
+        _cache.setdefault(fn, {})[spec.key()] = art
+        return art
+
+
+class _Helpers:
+    """Free names of the generated code bound to objects (NumPy, runtime, callees)."""
+
+    def __init__(self, namer, source, locals_):
+        self.namer = namer
+        self.source = source
+        self.locals = locals_
+        self.bound = {}      # name -> object
+        self.by_id = {}      # id(object) -> name
+
+    def bind(self, preferred, obj):
+        if id(obj) in self.by_id:
+            return self.by_id[id(obj)]
+        found, user_obj = self.source.resolve(preferred)
+        if preferred not in self.locals and found and user_obj is obj \
+                and preferred not in self.source.closure:
+            name_ = preferred           # the user's own name already means this object
+            self.namer.reserve(name_)
+        else:
+            name_ = self.namer.fresh(preferred)
+        self.bound[name_] = obj
+        self.by_id[id(obj)] = name_
+        return name_
+
+
+class _Ctx(Context):
+    def __init__(self, namer, filename, function, unroll, helpers):
+        super().__init__(namer, filename, function, unroll)
+        self.helpers = helpers
+
+    def helper(self, preferred, obj):
+        return self.helpers.bind(preferred, obj)
+
+    def helper_names(self):
+        return self.helpers.bound.keys()
+
+    def source_line(self, lineno):
+        import linecache
+        return linecache.getline(self.filename, lineno).strip()
+
+
+class _Job:
+    def __init__(self, fn, spec):
+        self.fn = fn
+        self.spec = spec
+        self.deps = []
+
+    # -- services used by the reverse transform --
+
+    def callee_active_params(self, call_node, callee):
+        try:
+            sig = inspect.signature(callee.obj)
+            bound = sig.bind(*call_node.args, **{k.arg: k.value for k in call_node.keywords})
+        except (TypeError, ValueError) as exc:
+            raise self.ctx.error(f"cannot match this call to {callee.label}(): {exc}",
+                                 call_node) from None
+        out = []
+        for pname, arg in bound.arguments.items():
+            if isinstance(arg, gast.Name) and arg.id in self.active:
+                out.append((pname, arg))
+        return out
+
+    def compile_callee(self, fn, active_params, call_node):
+        spec = Spec(wrt=tuple(active_params), mode="vjp", optimize=self.spec.optimize,
+                    unroll=self.spec.unroll)
+        art = compile(fn, spec)
+        if art not in self.deps:
+            self.deps.append(art)
+        return art.functions["fwd"], art.functions["bwd"]
+
+    def in_loop(self, x):
+        return x in self.loop_assigned
+
+    # -- the pipeline --
+
+    def run(self):
+        fn = self.fn
+        wrapped = getattr(fn, "__srcgrad_wrapped__", None)
+        if wrapped is not None:  # differentiating a srcgrad gradient: use its code
+            fn = wrapped()
+            self.fn = fn
+        src = source_mod.get(fn)
+        self.source = src
+        tree = copy.deepcopy(src.tree)
+        original = copy.deepcopy(src.tree)
+        namer = Namer.for_tree(tree)
+        self.user_names = frozenset(namer.taken)
+        self.params = [a.id for a in tree.args.posonlyargs + tree.args.args +
+                       tree.args.kwonlyargs]
+        locals_ = set(self.params)
+        for node in gast.walk(tree):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                locals_.add(node.id)
+        helpers = _Helpers(namer, src, locals_)
+        ctx = _Ctx(namer, src.filename, src.name, self.spec.unroll, helpers)
+        self.ctx = ctx
+        tree = normalize(tree, ctx)
+        for node in gast.walk(tree):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                locals_.add(node.id)
+        helpers.locals = locals_
+        resolver = Resolver(src, locals_)
+        self.resolver = resolver
+        ret = tree.body[-1]
+        body = tree.body[:-1]
+        wrt_names, cuts = self.resolve_wrt(original, tree)
+        output, value_name, body = self.resolve_output(original, body, ret)
+        self.cuts = cuts
+        tree.body = body
+        self.loop_assigned = _loop_assigned(body)
+        self.active = activity(tree, wrt_names, output, resolver, ctx)
+        self.active |= {w for w in wrt_names}
+        rev = Reverse(self)
+        self.rev = rev
+        if output is not None and output in self.active:
+            seed_expr = call(rev.rt("seed"), [name(output)]) if self.spec.mode != "vjp" \
+                else None
+        else:
+            seed_expr = None
+        sweeps = rev.run(body, output, None)
+        functions, text = self.assemble(tree, sweeps, output, value_name, wrt_names,
+                                        seed_expr)
+        guards = _guards(src, resolver.guards)
+        info = {"wrt": wrt_names, "output": output, "filename": src.filename}
+        return Artifact(functions, text, guards, self.deps, self.spec, info)
+
+    def resolve_wrt(self, original, tree):
+        names, cuts = [], set()
+        assigned = _assignment_counts(original)
+        for w in self.spec.wrt:
+            if isinstance(w, bool) or not isinstance(w, (int, str)):
+                raise ArgumentError(f"wrt must be parameter positions or names, got {w!r}")
+            if isinstance(w, int):
+                if not -len(self.params) <= w < len(self.params):
+                    raise ArgumentError(
+                        f"wrt={w} is out of range: {self.source.name}() has "
+                        f"{len(self.params)} parameter(s)",
+                        filename=self.source.filename, lineno=original.lineno,
+                        function=self.source.name)
+                names.append(self.params[w])
+            elif w in self.params:
+                names.append(w)
+            else:
+                self.check_once(w, assigned, "wrt", original)
+                names.append(w)
+                cuts.add(w)
+        return names, cuts
+
+    def check_once(self, w, assigned, what, original):
+        count = assigned.get(w, 0)
+        if count != 1:
+            how = "never assigned" if count == 0 else f"assigned {count} times"
+            raise ArgumentError(
+                f"{what}={w!r} must name a parameter or a local variable assigned exactly "
+                f"once, but {w!r} is {how} in {self.source.name}()",
+                filename=self.source.filename, lineno=original.lineno,
+                function=self.source.name,
+                hint="Give the intermediate value its own name, assigned once.")
+
+    def resolve_output(self, original, body, ret):
+        of = self.spec.of
+        result = ret.value.id if isinstance(ret.value, gast.Name) else None
+        if of is None:
+            if result is None:  # return of a constant
+                tmp = self.ctx.namer.fresh("result")
+                body = body + [assign(tmp, ret.value, ret)]
+                result = tmp
+            return result, result, body
+        if isinstance(of, str):
+            self.check_once(of, _assignment_counts(original), "of", original)
+            return of, of, body
+        if isinstance(of, int) and not isinstance(of, bool):
+            tmp = self.ctx.namer.fresh("out")
+            body = body + [assign(tmp, gast.Subscript(value=name(result), slice=const(of),
+                                                      ctx=gast.Load()), ret)]
+            return tmp, tmp, body
+        raise ArgumentError(f"of must be a local variable name or a tuple index, not {of!r}")
+
+    def assemble(self, tree, sweeps, output, value_name, wrt_names, seed_expr):
+        ctx = self.ctx
+        namer = ctx.namer
+        rev = self.rev
+        fname = self.source.name
+        mode = self.spec.mode
+        pre = [assign(x, const(None)) for x in sweeps.preinit]
+        if sweeps.uses_stack:
+            pre.append(assign(rev.stack, gast.List(elts=[], ctx=gast.Load())))
+        active_out = output is not None and output in self.active
+
+        def grad_of(w, states):
+            if w in sweeps.captured:
+                return name(sweeps.captured[w])
+            dw = rev.adjoints.get(w)
+            if dw is None or states.get(dw, ZERO) == ZERO:
+                return call(rev.rt("zeros_like"), [name(w)])
+            return name(dw)
+
+        def cast(w, expr):
+            return call(rev.rt("cast_like"), [expr, name(w)])
+
+        functions = []
+        if mode in ("grad", "value_and_grad"):
+            body = list(pre) + sweeps.primal
+            if active_out:
+                body.append(assign(rev.d(output), seed_expr))
+            body += sweeps.adjoint
+            grads = [cast(w, grad_of(w, sweeps.final_states)) if w in self.params else
+                     grad_of(w, sweeps.final_states) for w in wrt_names]
+            result = grads[0] if self.spec.single else gast.Tuple(elts=grads, ctx=gast.Load())
+            if mode == "value_and_grad":
+                result = gast.Tuple(elts=[name(value_name), result], ctx=gast.Load())
+            body.append(gast.Return(value=result))
+            main = namer.fresh(("grad_" if mode == "grad" else "value_and_grad_") + fname)
+            functions.append(_funcdef(main, clone_args(tree.args), body))
+            names = {"main": main}
+        else:
+            saved = sorted(sweeps.saved_names - set(sweeps.captured.values()))
+            if sweeps.uses_stack and rev.stack not in saved:
+                saved.append(rev.stack)
+            saved_tuple = gast.Tuple(elts=[name(s) for s in saved], ctx=gast.Load())
+            fwd_body = list(pre) + sweeps.primal + [gast.Return(value=gast.Tuple(
+                elts=[name(value_name), saved_tuple], ctx=gast.Load()))]
+            fwd = namer.fresh("fwd_" + fname)
+            bwd = namer.fresh("bwd_" + fname)
+            saved_param = namer.fresh("saved")
+            cot = rev.d(output) if output is not None else namer.fresh("d_result")
+            bwd_body = []
+            if saved:
+                bwd_body.append(assign(gast.Tuple(elts=[store(s) for s in saved],
+                                                  ctx=gast.Store()), name(saved_param)))
+                if sweeps.uses_stack:  # the pullback may run again: pop from a copy
+                    bwd_body.append(assign(rev.stack, call("list", [name(rev.stack)])))
+            bwd_body += sweeps.adjoint
+            grads = [grad_of(w, sweeps.final_states) for w in wrt_names]
+            bwd_body.append(gast.Return(value=gast.Tuple(elts=grads, ctx=gast.Load())
+                                        if len(grads) != 1 else grads[0]))
+            functions.append(_funcdef(fwd, clone_args(tree.args), fwd_body))
+            bwd_args = gast.arguments(args=[gast.Name(id=saved_param, ctx=gast.Param(),
+                                                      annotation=None, type_comment=None),
+                                            gast.Name(id=cot, ctx=gast.Param(),
+                                                      annotation=None, type_comment=None)],
+                                      posonlyargs=[], vararg=None, kwonlyargs=[],
+                                      kw_defaults=[], kwarg=None, defaults=[])
+            functions.append(_funcdef(bwd, bwd_args, bwd_body))
+            names = {"fwd": fwd, "bwd": bwd}
+        if self.spec.optimize:
+            for f in functions:
+                optimize(f, self.pure_call, keep=self.user_names)
+        factory = namer.fresh("make_" + (names.get("main") or names["fwd"]))
+        used = set()
+        for f in functions:
+            used |= load_names(f)
+        free = sorted(n for n in ctx.helpers.bound if n in used)
+        user_free = sorted(n for n in self.source.closure if n in used)
+        fargs = gast.arguments(args=[gast.Name(id=n, ctx=gast.Param(), annotation=None,
+                                               type_comment=None) for n in free + user_free],
+                               posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                               kwarg=None, defaults=[])
+        ret_names = [name(f.name) for f in functions]
+        fbody = functions + [gast.Return(value=ret_names[0] if len(ret_names) == 1 else
+                                         gast.Tuple(elts=ret_names, ctx=gast.Load()))]
+        module = gast.Module(body=[_funcdef(factory, fargs, fbody)], type_ignores=[])
+        what = {"grad": "gradient", "value_and_grad": "value and gradient",
+                "vjp": "forward and backward sweeps"}[mode]
+        header = [f"# srcgrad: {what} of {fname}() from {self.source.filename}, "
+                  f"line {self.source.tree.lineno}; wrt {', '.join(wrt_names)}"]
+        if free:
+            header.append("# free names: " + ", ".join(
+                f"{n} = {_describe(ctx.helpers.bound[n])}" for n in free))
+        text = "\n".join(header) + "\n" + codegen.to_source(module)
+        built, filename = codegen.build(text, factory, {f.name for f in functions},
+                                        ctx.helpers.bound, self.fn,
+                                        save_to=self.spec.save_to)
+        out = {role: built[n] for role, n in names.items()}
+        for f in out.values():
+            f.__srcgrad_source__ = text
+        if "main" in out:
+            f = out["main"]
+            f.__defaults__ = self.fn.__defaults__
+            f.__kwdefaults__ = self.fn.__kwdefaults__
+        else:
+            out["fwd"].__defaults__ = self.fn.__defaults__
+            out["fwd"].__kwdefaults__ = self.fn.__kwdefaults__
+        return out, text
+
+    def pure_call(self, node):
+        func = node.func
+        root = func
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        if isinstance(root, gast.Name):
+            obj = self.ctx.helpers.bound.get(root.id)
+            if obj is None:
+                found, obj = self.source.resolve(root.id)
+                if not found:
+                    return False
+            if obj is np or getattr(obj, "__module__", None) == runtime.__name__:
+                return isinstance(func, gast.Attribute) or obj is not np
+            if root.id in ("range", "len", "reversed", "list", "slice"):
+                return True
+        return False
+
+
+def clone_args(args):
+    return copy.deepcopy(args)
+
+
+def _funcdef(name_, args, body):
+    return gast.FunctionDef(name=name_, args=args, body=body or [gast.Pass()],
+                            decorator_list=[], returns=None, type_comment=None,
+                            type_params=[])
+
+
+def _describe(obj):
+    mod = getattr(obj, "__module__", None)
+    qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if isinstance(obj, type(np)):
+        return obj.__name__
+    if mod and qual:
+        return f"{mod}.{qual}"
+    return type(obj).__name__
+
+
+def _guards(src, lookups):
+    out = []
+    for key, obj in lookups:
+        if key in src.closure:
+            out.append((src.closure[key], key, obj))
+        elif key in src.globals:
+            out.append((src.globals, key, obj))
+    return out
+
+
+def _assignment_counts(tree):
+    counts = {}
+    loops = set()
+
+    def visit(stmts, in_loop):
+        for s in stmts:
+            targets = []
+            if isinstance(s, (gast.Assign,)):
+                targets = s.targets
+            elif isinstance(s, (gast.AugAssign, gast.AnnAssign)):
+                targets = [s.target]
+            elif isinstance(s, gast.For):
+                targets = [s.target]
+            for t in targets:
+                for n in gast.walk(t):
+                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                        counts[n.id] = counts.get(n.id, 0) + (2 if in_loop else 1)
+            for field in ("body", "orelse"):
+                sub = getattr(s, field, None)
+                if isinstance(sub, list):
+                    visit(sub, in_loop or isinstance(s, (gast.For, gast.While)))
+    visit(tree.body, False)
+    del loops
+    return counts
+
+
+def _loop_assigned(body):
+    out = set()
+
+    def visit(stmts, in_loop):
+        for s in stmts:
+            if in_loop:
+                for n in gast.walk(s):
+                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                        out.add(n.id)
+            for field in ("body", "orelse"):
+                sub = getattr(s, field, None)
+                if isinstance(sub, list):
+                    visit(sub, in_loop or isinstance(s, (gast.For, gast.While)))
+    visit(body, False)
+    return out
+
+
+__all__ = ["compile", "clear_cache", "Spec", "Artifact", "SrcgradError", "statements"]

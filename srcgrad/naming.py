@@ -1,0 +1,45 @@
+"""The naming service: fresh, readable names that never collide with the user's.
+
+Invariant: every name handed out is distinct from every name reserved so far
+(the user's own names, helpers, and earlier fresh names), and the sequence of names
+is a pure function of the requests, so generated code is stable from run to run.
+"""
+import gast
+
+
+class Namer:
+    def __init__(self, reserved=()):
+        self.taken = set(reserved)
+
+    @classmethod
+    def for_tree(cls, tree, extra=()):
+        """A namer that reserves every identifier appearing in `tree`."""
+        names = set(extra)
+        for node in gast.walk(tree):
+            if isinstance(node, gast.Name):
+                names.add(node.id)
+            elif isinstance(node, (gast.FunctionDef, gast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, gast.alias):
+                names.add(node.asname or node.name.split(".")[0])
+        return cls(names)
+
+    def reserve(self, name):
+        self.taken.add(name)
+
+    def fresh(self, base):
+        """A new name based on `base`: `base` itself if free, else base_1, base_2..."""
+        base = base.strip("_") or "t"
+        if base not in self.taken:
+            self.taken.add(base)
+            return base
+        i = 1
+        while f"{base}_{i}" in self.taken:
+            i += 1
+        name = f"{base}_{i}"
+        self.taken.add(name)
+        return name
+
+    def adjoint(self, name):
+        """The adjoint name of a primal name: x -> dx (or dx_1 when taken)."""
+        return self.fresh("d" + name.lstrip("_"))

@@ -1,0 +1,262 @@
+"""Run-time helpers that generated adjoint code calls.
+
+Only operations that are not one NumPy expression live here (reductions undone along
+an axis, scatter of a subscript's adjoint, casting a gradient to its argument's type).
+Elementwise rules never call a helper: their templates inline NumPy code.
+"""
+import numbers
+
+import numpy as np
+
+
+def unbroadcast(g, x):
+    """Sum `g` down to the shape of `x`, undoing NumPy broadcasting."""
+    shape = np.shape(x)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead > 0:
+        g = np.sum(g, axis=tuple(range(lead)))
+        gshape = np.shape(g)
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and gshape[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    if np.shape(g) != shape:  # g smaller than x (e.g. a scalar zero): spread it
+        g = np.broadcast_to(g, shape)
+    return g
+
+
+def _expand(g, x, axis, keepdims):
+    """Broadcast a reduction's adjoint `g` back over the shape of `x`."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, np.shape(x))
+
+
+def sum_grad(g, x, axis=None, keepdims=False):
+    return _expand(g, x, axis, keepdims)
+
+
+def mean_grad(g, x, axis=None, keepdims=False):
+    shape = np.shape(x)
+    if axis is None:
+        count = np.prod(shape, dtype=int)
+    else:
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        count = int(np.prod([shape[a] for a in axes]))
+    return _expand(g, x, axis, keepdims) / count
+
+
+def extremum_grad(g, x, y, axis=None, keepdims=False):
+    """Adjoint of max/min: ties share the gradient equally, so the total stays right."""
+    hit = np.asarray(x) == _expand(y, x, axis, keepdims)
+    share = hit / np.sum(hit, axis=axis, keepdims=True)
+    return _expand(g, x, axis, keepdims) * share
+
+
+def prod_grad(g, x, y, axis=None, keepdims=False):
+    return _expand(g, x, axis, keepdims) * _expand(y, x, axis, keepdims) / x
+
+
+def norm_grad(g, x, y, ord=None, axis=None, keepdims=False):
+    """Adjoint of np.linalg.norm for the 2-norm / Frobenius norm."""
+    if ord not in (None, 2, "fro") or (ord == 2 and np.ndim(x) > 1 and axis is None):
+        raise NotImplementedError(
+            "srcgrad differentiates np.linalg.norm only for the 2-norm of vectors "
+            "and the Frobenius norm (ord=None)")
+    return _expand(g, x, axis, keepdims) * x / _expand(y, x, axis, keepdims)
+
+
+def _as_matrix_pair(a, b):
+    return np.asarray(a), np.asarray(b)
+
+
+def matmul_grad_a(g, a, b):
+    """Adjoint of `a @ b` (or np.dot for operands of up to 2 dimensions) for a."""
+    a, b = _as_matrix_pair(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        return unbroadcast(g * b, a)
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b
+    if b.ndim == 1:
+        g = np.expand_dims(g, -1)
+        b = b[None, :]
+    else:
+        b = np.swapaxes(b, -1, -2)
+    if a.ndim == 1:
+        g = np.expand_dims(g, -2)
+        da = g @ b
+        return unbroadcast(da, a[None, :]).reshape(a.shape)
+    return unbroadcast(g @ b, a)
+
+
+def matmul_grad_b(g, a, b):
+    a, b = _as_matrix_pair(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        return unbroadcast(g * a, b)
+    if a.ndim == 1 and b.ndim == 1:
+        return g * a
+    if a.ndim == 1:
+        g = np.expand_dims(g, -2)
+        a = a[:, None]
+    else:
+        a = np.swapaxes(a, -1, -2)
+    if b.ndim == 1:
+        g = np.expand_dims(g, -1)
+        db = a @ g
+        return unbroadcast(db, b[:, None]).reshape(b.shape)
+    return unbroadcast(a @ g, b)
+
+
+def _tensordot_axes(axes, a_ndim, b_ndim):
+    if isinstance(axes, numbers.Integral):
+        return list(range(a_ndim - axes, a_ndim)), list(range(axes))
+    a_axes, b_axes = axes
+    a_axes = [a_axes] if isinstance(a_axes, numbers.Integral) else list(a_axes)
+    b_axes = [b_axes] if isinstance(b_axes, numbers.Integral) else list(b_axes)
+    return [i % a_ndim for i in a_axes], [i % b_ndim for i in b_axes]
+
+
+def tensordot_grad_a(g, a, b, axes=2):
+    a, b = _as_matrix_pair(a, b)
+    a_sum, b_sum = _tensordot_axes(axes, a.ndim, b.ndim)
+    a_free = [i for i in range(a.ndim) if i not in a_sum]
+    b_free = [i for i in range(b.ndim) if i not in b_sum]
+    g_b = list(range(len(a_free), np.ndim(g)))
+    out = np.tensordot(g, b, axes=(g_b, b_free))  # dims: a_free..., a_sum (paired order)
+    return np.transpose(out, np.argsort(a_free + a_sum))
+
+
+def tensordot_grad_b(g, a, b, axes=2):
+    a, b = _as_matrix_pair(a, b)
+    a_sum, b_sum = _tensordot_axes(axes, a.ndim, b.ndim)
+    a_free = [i for i in range(a.ndim) if i not in a_sum]
+    b_free = [i for i in range(b.ndim) if i not in b_sum]
+    g_a = list(range(len(a_free)))
+    out = np.tensordot(a, g, axes=(a_free, g_a))  # dims: b_sum (paired order), b_free...
+    return np.transpose(out, np.argsort(b_sum + b_free))
+
+
+def dot_grad_a(g, a, b):
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return matmul_grad_a(g, a, b)
+    return tensordot_grad_a(g, a, b, ([-1], [max(np.ndim(b) - 2, 0)]))
+
+
+def dot_grad_b(g, a, b):
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return matmul_grad_b(g, a, b)
+    return tensordot_grad_b(g, a, b, ([-1], [max(np.ndim(b) - 2, 0)]))
+
+
+def transpose_grad(g, axes=None):
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort(axes))
+
+
+def concatenate_grad(g, parts, axis=0):
+    if axis is None:
+        sizes = np.cumsum([np.size(p) for p in parts])[:-1]
+        return tuple(np.reshape(piece, np.shape(p))
+                     for piece, p in zip(np.split(g, sizes), parts))
+    sizes = np.cumsum([np.shape(p)[axis] for p in parts])[:-1]
+    return tuple(np.split(g, sizes, axis=axis))
+
+
+def stack_grad(g, parts, axis=0):
+    return tuple(np.take(g, i, axis=axis) for i in range(len(parts)))
+
+
+def _is_basic_index(idx):
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(isinstance(i, (numbers.Integral, slice)) or i is None or i is Ellipsis
+               for i in items)
+
+
+def zeros_like(x):
+    """A fresh zero adjoint shaped like the primal value `x` (lists/tuples elementwise)."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(zeros_like(v) for v in x)
+    if isinstance(x, np.ndarray):
+        return np.zeros(x.shape, dtype=x.dtype if x.dtype.kind in "fc" else float)
+    return 0.0 * x if isinstance(x, (float, complex, np.inexact)) else 0.0
+
+
+def scatter_add(acc, x, idx, g):
+    """Return acc + (the adjoint of `x[idx]` carrying `g`), with acc None meaning zero.
+
+    Updates `acc` in place: the generated code passes only an acc it owns (made here
+    or by zeros_like), and rebinds its name to the result.
+    """
+    if isinstance(x, (list, tuple)):
+        acc = list(zeros_like(x)) if acc is None else list(acc)
+        if isinstance(idx, slice):
+            positions = range(len(x))[idx]
+            for k, gk in zip(positions, g):
+                acc[k] = acc[k] + gk
+        else:
+            acc[idx] = acc[idx] + g
+        return type(x)(acc)
+    if acc is None:
+        acc = zeros_like(np.asarray(x))
+    if _is_basic_index(idx):
+        acc[idx] += g
+    else:
+        np.add.at(acc, idx, g)
+    return acc
+
+
+def take_saved(y, idx):
+    """A copy of `y[idx]`, saved before `y[idx]` is overwritten."""
+    value = y[idx]
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def zero_at(dy, y, idx, owned):
+    """`dy` with the entries at `idx` zeroed (a copy unless the caller owns dy)."""
+    if isinstance(dy, (list, tuple)):
+        dy = list(dy)
+        dy[idx] = zeros_like(y[idx])
+        return type(y)(dy)
+    dy = np.array(np.broadcast_to(dy, np.shape(y))) if not owned or np.shape(dy) != np.shape(y) else dy
+    dy[idx] = 0
+    return dy
+
+
+def element(dy, idx):
+    """The adjoint of one element/slice of an array or list adjoint."""
+    return dy[idx]
+
+
+def seed(y):
+    """The cotangent of a scalar or array output: ones, i.e. d sum(y) / dy."""
+    if isinstance(y, (float, int)):
+        return 1.0
+    return np.ones_like(y, dtype=None if np.result_type(y).kind in "fc" else float)
+
+
+def cast_like(g, x):
+    """The gradient `g` in the type, shape and dtype of the argument `x`."""
+    if isinstance(x, bool):
+        raise TypeError("cannot differentiate with respect to a bool")
+    if isinstance(x, float):
+        return float(np.sum(g)) if np.ndim(g) else float(g)
+    if isinstance(x, complex):
+        return complex(g)
+    if isinstance(x, (list, tuple)):
+        if isinstance(g, (list, tuple)):
+            return type(x)(cast_like(gi, xi) for gi, xi in zip(g, x))
+        return type(x)(cast_like(g, xi) for xi in x)
+    if isinstance(x, np.ndarray):
+        g = unbroadcast(g, x) if np.shape(g) != x.shape else g
+        out = np.asarray(g, dtype=x.dtype)
+        if out.shape != x.shape:
+            out = np.broadcast_to(out, x.shape)
+        if not out.flags.writeable or out is g and not out.flags.owndata:
+            out = np.array(out)
+        return out
+    if isinstance(x, np.generic):
+        return x.dtype.type(g)
+    return g

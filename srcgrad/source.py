@@ -1,0 +1,179 @@
+"""Source text and syntax tree of a Python function, and how its names resolve.
+
+`get(fn)` returns a `FunctionSource` whose `tree` is a gast.FunctionDef with line and
+column numbers that refer to the real file (so errors and comments point at the user's
+lines). Lambdas become a FunctionDef whose body is a single `return`.
+"""
+import inspect
+import linecache
+import textwrap
+
+import gast
+
+from .errors import SourceUnavailableError
+
+_module_trees = {}
+
+
+class FunctionSource:
+    """A function's syntax tree plus what is needed to resolve its free names.
+
+    Invariants: `tree.lineno` etc. are absolute line numbers in `filename`;
+    `closure` maps each free variable name to its cell (read live, never copied).
+    """
+
+    def __init__(self, fn, tree, filename):
+        self.fn = fn
+        self.tree = tree
+        self.filename = filename
+        self.name = fn.__name__ if fn.__name__ != "<lambda>" else tree.name
+        self.globals = fn.__globals__
+        code = fn.__code__
+        self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
+
+    def resolve(self, name):
+        """(found, value) of a free name as seen from inside the function."""
+        if name in self.closure:
+            try:
+                return True, self.closure[name].cell_contents
+            except ValueError:  # empty cell: assigned later in the enclosing scope
+                return False, None
+        if name in self.globals:
+            return True, self.globals[name]
+        builtins = self.globals.get("__builtins__", __builtins__)
+        if isinstance(builtins, dict):
+            if name in builtins:
+                return True, builtins[name]
+        elif hasattr(builtins, name):
+            return True, getattr(builtins, name)
+        return False, None
+
+
+def get(fn):
+    """The FunctionSource of `fn`, or SourceUnavailableError."""
+    fn = inspect.unwrap(fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        raise SourceUnavailableError(
+            f"{fn!r} is not a Python function, so srcgrad cannot read its source.",
+            hint="Register a derivative for it with @srcgrad.adjoint.")
+    filename = code.co_filename
+    if fn.__name__ == "<lambda>":
+        tree = _lambda_tree(fn, code, filename)
+    else:
+        tree = _def_tree(fn, code, filename)
+    return FunctionSource(fn, tree, filename)
+
+
+def _unavailable(fn, filename, lineno):
+    return SourceUnavailableError(
+        f"cannot find the source of {fn.__qualname__}() (defined at the interactive "
+        "prompt, in exec() without linecache, or in a compiled module).",
+        filename=filename, lineno=lineno, function=fn.__qualname__,
+        hint="Define the function in a .py file, or register its source text in "
+             "linecache under the filename it was compiled with.")
+
+
+def _def_tree(fn, code, filename):
+    try:
+        lines, start = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        raise _unavailable(fn, filename, code.co_firstlineno) from None
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    indent = _indent_removed(text, dedented)
+    try:
+        module = gast.parse(dedented)
+    except SyntaxError:
+        raise _unavailable(fn, filename, code.co_firstlineno) from None
+    defs = [n for n in module.body if isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef))]
+    if not defs:
+        raise _unavailable(fn, filename, code.co_firstlineno)
+    tree = defs[0]
+    _shift(tree, start - 1, indent)
+    tree.decorator_list = []
+    return tree
+
+
+def _indent_removed(text, dedented):
+    first = text.splitlines()[0] if text else ""
+    first_d = dedented.splitlines()[0] if dedented else ""
+    return len(first) - len(first_d)
+
+
+def _shift(tree, lines, cols):
+    for node in gast.walk(tree):
+        if hasattr(node, "lineno") and node.lineno is not None:
+            node.lineno += lines
+            if getattr(node, "end_lineno", None) is not None:
+                node.end_lineno += lines
+            if getattr(node, "col_offset", None) is not None:
+                node.col_offset += cols
+            if getattr(node, "end_col_offset", None) is not None:
+                node.end_col_offset += cols
+
+
+def _module_tree(filename):
+    lines = linecache.getlines(filename)
+    if not lines:
+        return None
+    key = (filename, hash(tuple(lines)))
+    tree = _module_trees.get(key)
+    if tree is None:
+        try:
+            tree = gast.parse("".join(lines))
+        except SyntaxError:
+            return None
+        _module_trees[key] = tree
+    return tree
+
+
+def _lambda_tree(fn, code, filename):
+    module = _module_tree(filename)
+    if module is None:
+        raise _unavailable(fn, filename, code.co_firstlineno)
+    lambdas = [n for n in gast.walk(module)
+               if isinstance(n, gast.Lambda) and n.lineno == code.co_firstlineno]
+    argnames = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    lambdas = [n for n in lambdas if _param_names(n.args) == argnames]
+    if len(lambdas) > 1:
+        lambdas = _by_position(lambdas, code)
+    if len(lambdas) != 1:
+        raise SourceUnavailableError(
+            "cannot tell which lambda on this line is being differentiated.",
+            filename=filename, lineno=code.co_firstlineno,
+            hint="Give the function a name with `def`.")
+    node = lambdas[0]
+    tree = gast.FunctionDef(
+        name="lambda_%d" % node.lineno, args=node.args,
+        body=[gast.Return(value=node.body)], decorator_list=[], returns=None,
+        type_comment=None, type_params=[])
+    ret = tree.body[0]
+    for n in (tree, ret):
+        n.lineno, n.col_offset = node.lineno, node.col_offset
+        n.end_lineno, n.end_col_offset = node.end_lineno, node.end_col_offset
+    return tree
+
+
+def _param_names(args):
+    return [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
+
+
+def _by_position(lambdas, code):
+    """Keep the lambdas whose body contains the code object's first source position."""
+    positions = getattr(code, "co_positions", None)
+    if positions is None:  # Python 3.10: no column information in code objects
+        return lambdas
+    spots = [(p[0], p[2]) for p in positions() if p[0] is not None and p[2] is not None]
+    # The body's instructions are the ones after RESUME; their positions lie in the body.
+    spots = [s for s in spots if s[0] >= code.co_firstlineno]
+    if not spots:
+        return lambdas
+
+    def contains(node, spot):
+        body = node.body
+        start = (body.lineno, body.col_offset)
+        end = (body.end_lineno, body.end_col_offset)
+        return start <= spot <= end
+
+    return [n for n in lambdas if all(contains(n, s) for s in spots[1:] or spots)]

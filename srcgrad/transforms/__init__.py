@@ -1,0 +1,1 @@
+"""Compiler passes. Each module has one entry function: tree in, tree out."""

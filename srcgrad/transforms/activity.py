@@ -1,0 +1,139 @@
+"""Activity analysis: which names carry derivatives from `wrt` to the output.
+
+Entry: `activity(tree, wrt, output, resolver, ctx) -> set of active names`.
+
+A name is *varied* if some value of `wrt` can flow into it through differentiable
+operations, *useful* if it can flow into the output; active = varied and useful.
+The analysis is flow-insensitive over the normalized body (a name is active if any
+of its assignments is), which is conservative and never misses a derivative.
+It refuses, with a located error, operations that would need a derivative srcgrad
+does not have.
+"""
+import gast
+
+from ..errors import NoRuleError, UnsupportedSyntaxError
+from ..resolve import operator_for
+from .. import rules
+from .syntax import load_names
+
+
+def statements(body):
+    """Every statement in `body`, nested ones included, in source order."""
+    for s in body:
+        yield s
+        for field in ("body", "orelse"):
+            yield from statements(getattr(s, field, None) or [])
+
+
+def flows(stmt, resolver):
+    """(targets, sources) of one normalized statement: the names a derivative can flow
+    into, and the local names it can flow from. Empty when nothing differentiable."""
+    if isinstance(stmt, gast.For):
+        return (), ()
+    if not isinstance(stmt, gast.Assign):
+        return (), ()
+    target = stmt.targets[0]
+    value = stmt.value
+    if isinstance(target, gast.Subscript):  # y[i] = v: the derivative flows into y
+        return (target.value.id,), _names(value) | {target.value.id}
+    if isinstance(target, gast.Tuple):
+        return tuple(e.id for e in target.elts), _names(value)
+    kind = value_kind(value, resolver)
+    if kind in ("none", "stop", "nondiff"):
+        return (), ()
+    if isinstance(value, gast.Subscript):
+        return (target.id,), _names(value.value)
+    if isinstance(value, gast.Attribute):
+        return (target.id,), _names(value.value)
+    return (target.id,), _names(value)
+
+
+def _names(node):
+    return load_names(node)
+
+
+def value_kind(value, resolver):
+    """How a normalized right-hand side treats derivatives:
+    copy, op (has a rule), call (user function), stop, nondiff, unknown, opaque, none."""
+    if getattr(value, "srcgrad_opaque", False):
+        return "opaque"
+    if isinstance(value, gast.Constant):
+        return "none"
+    if isinstance(value, gast.Name):
+        return "copy"
+    if isinstance(value, (gast.Compare, gast.BoolOp)):
+        return "nondiff"
+    if isinstance(value, gast.BinOp):
+        op = operator_for(value.op)
+        return "nondiff" if rules.is_nondifferentiable(op) else "op"
+    if isinstance(value, gast.UnaryOp):
+        op = operator_for(value.op)
+        return "nondiff" if rules.is_nondifferentiable(op) else "op"
+    if isinstance(value, (gast.Tuple, gast.List, gast.Subscript)):
+        return "op"
+    if isinstance(value, gast.Attribute):
+        callee = resolver.attribute(value.attr)
+        return {"rule": "op", "nondiff": "nondiff"}.get(callee.kind, "unknown")
+    if isinstance(value, gast.Call):
+        callee = resolver.callee(value)
+        return {"rule": "op", "nondiff": "nondiff", "stop": "stop", "user": "call"}.get(
+            callee.kind, "unknown")
+    return "opaque"
+
+
+def activity(tree, wrt, output, resolver, ctx):
+    body = list(statements(tree.body))
+    edges = [(stmt, *flows(stmt, resolver)) for stmt in body]
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for stmt, targets, sources in edges:
+            if targets and sources & varied and not set(targets) <= varied:
+                varied.update(targets)
+                changed = True
+    useful = {output} if output is not None else set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt, targets, sources in edges:
+            if set(targets) & useful:
+                new = (sources & varied) - useful
+                if new:
+                    useful |= new
+                    changed = True
+    active = varied & useful
+    for stmt, targets, sources in edges:
+        if set(targets) & active and sources & active:
+            _check(stmt, resolver, ctx, active)
+    return active
+
+
+def _check(stmt, resolver, ctx, active):
+    value = stmt.value
+    target = stmt.targets[0]
+    if isinstance(target, gast.Subscript) or isinstance(target, gast.Tuple):
+        return
+    kind = value_kind(value, resolver)
+    if kind == "opaque":
+        raise ctx.error("srcgrad cannot differentiate through this expression "
+                        f"({type(value).__name__}).", value, UnsupportedSyntaxError,
+                        hint="Rewrite it with plain operations, or wrap it in "
+                             "srcgrad.stop_gradient() if no derivative should flow.")
+    if kind == "unknown":
+        label = value.attr if isinstance(value, gast.Attribute) else \
+            resolver.callee(value).label
+        raise ctx.error(f"no derivative rule for `{label}`, and srcgrad cannot read its "
+                        "source.", value, NoRuleError,
+                        hint="Register one with @srcgrad.adjoint, or wrap the call in "
+                             "srcgrad.stop_gradient() if no derivative should flow.")
+    if isinstance(value, gast.Call):
+        for a in value.args + [k.value for k in value.keywords]:
+            if isinstance(a, gast.Starred) or (a is None):
+                raise ctx.error("`*args`/`**kwargs` in a differentiated call are not "
+                                "supported", value, UnsupportedSyntaxError,
+                                hint="Pass the arguments one by one.")
+        for k in value.keywords:
+            if k.arg is None:
+                raise ctx.error("`**kwargs` in a differentiated call are not supported",
+                                value, UnsupportedSyntaxError)

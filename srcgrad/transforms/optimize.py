@@ -1,0 +1,113 @@
+"""Clean-up of generated functions: forward substitution of single-use temporaries
+and dead-code elimination.
+
+Entry: `optimize(func, pure) -> func` where `pure(call) -> bool` tells which calls
+have no side effects. Both rewrites preserve the values of every name that is read
+later, so gradients are unchanged (the tests run optimized and unoptimized forms).
+"""
+import gast
+
+from .syntax import load_names
+
+
+def optimize(func, pure, keep=frozenset()):
+    """`keep`: names (the user's own) that are never substituted away."""
+    for _ in range(20):
+        changed = _substitute(func, keep) | _dead_code(func, pure)
+        if not changed:
+            break
+    return func
+
+
+def _counts(func):
+    defs, uses = {}, {}
+    for node in gast.walk(func):
+        if isinstance(node, gast.Name):
+            table = uses if isinstance(node.ctx, gast.Load) else defs
+            table[node.id] = table.get(node.id, 0) + 1
+        elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+            uses[node.target.id] = uses.get(node.target.id, 0) + 1
+    return defs, uses
+
+
+def _blocks(node):
+    for field in ("body", "orelse"):
+        block = getattr(node, field, None)
+        if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+            yield node, field, block
+    for child in getattr(node, "body", []) + getattr(node, "orelse", []):
+        if isinstance(child, gast.stmt):
+            yield from _blocks(child)
+
+
+def _simple_target(s):
+    return isinstance(s, gast.Assign) and len(s.targets) == 1 and \
+        isinstance(s.targets[0], gast.Name)
+
+
+def _substitute(func, keep):
+    """`t = e; <next statement using t once>` -> the next statement using e, when t is
+    defined once and used once in the whole function."""
+    defs, uses = _counts(func)
+    params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
+    changed = False
+    for owner, field, block in list(_blocks(func)):
+        i = 0
+        while i < len(block) - 1:
+            s, nxt = block[i], block[i + 1]
+            if _simple_target(s) and isinstance(nxt, (gast.Assign, gast.AugAssign,
+                                                      gast.Return, gast.Expr)):
+                t = s.targets[0].id
+                if defs.get(t) == 1 and uses.get(t) == 1 and t not in params and t not in keep and \
+                        t in load_names(nxt) and _replace(nxt, t, s.value):
+                    del block[i]
+                    changed = True
+                    continue
+            i += 1
+    return changed
+
+
+def _replace(stmt, name, value):
+    done = []
+
+    class _R(gast.NodeTransformer):
+        def visit_Name(self, n):
+            if n.id == name and isinstance(n.ctx, gast.Load) and not done:
+                done.append(True)
+                return value
+            return n
+    if isinstance(stmt, gast.Assign):
+        stmt.value = _R().visit(stmt.value)
+    elif isinstance(stmt, gast.AugAssign):
+        stmt.value = _R().visit(stmt.value)
+    else:
+        _R().visit(stmt)
+    return bool(done)
+
+
+def _dead_code(func, pure):
+    defs, uses = _counts(func)
+    changed = False
+    for owner, field, block in list(_blocks(func)):
+        keep = []
+        for s in block:
+            if _simple_target(s) and uses.get(s.targets[0].id, 0) == 0 and \
+                    _is_pure(s.value, pure):
+                changed = True
+                continue
+            if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name) and \
+                    uses.get(s.target.id, 0) == 1 and _is_pure(s.value, pure):
+                changed = True  # only the augmented assignment itself reads it
+                continue
+            keep.append(s)
+        if not keep:
+            keep = [gast.Pass()]
+        setattr(owner, field, keep)
+    return changed
+
+
+def _is_pure(expr, pure):
+    for node in gast.walk(expr):
+        if isinstance(node, gast.Call) and not pure(node):
+            return False
+    return True

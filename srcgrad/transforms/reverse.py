@@ -1,0 +1,691 @@
+"""Reverse mode: the primal sweep (with saves) and the adjoint sweep.
+
+Entry: `reverse(tree, job) -> Sweeps` for a normalized, activity-annotated function.
+
+Invariants of the generated code:
+  * Adjoint variables are created on first contribution (no zero-initialised
+    adjoints that are then overwritten). The transform tracks for each adjoint a
+    static state: ZERO (holds nothing yet), OWNED (a fresh array only this adjoint
+    references, updated in place) or SOME (any value, possibly shared).
+  * A name the adjoint sweep reads is restored to the value it had at each point:
+    every assignment that overwrites such a name saves the old value (in a local, or
+    on a per-call stack inside loops) and the adjoint sweep restores it right after
+    differentiating that assignment. Subscript assignments save and restore the
+    overwritten elements. Nothing else is saved.
+  * Branch decisions are the branch's condition variable (restored like any name);
+    `while` loops count their iterations; `for` loops replay `reversed(range)`.
+"""
+import gast
+
+from ..errors import UnsupportedSyntaxError
+from .. import runtime
+from ..resolve import operator_for
+from .activity import value_kind, statements
+from .syntax import assign, call, clone, comment, const, load_names, name, store
+
+ZERO, OWNED, SOME = "zero", "owned", "some"
+
+
+class Sweeps:
+    """Result of the reverse transform, assembled into functions by `assemble`."""
+
+    def __init__(self):
+        self.primal = []
+        self.adjoint = []
+        self.preinit = []      # names set to None on entry so saves never fail
+        self.uses_stack = False
+        self.saved_names = set()  # primal names the adjoint sweep reads
+        self.captured = {}     # intermediate wrt name -> name holding its gradient
+        self.final_states = {}
+
+
+class Reverse:
+    def __init__(self, job):
+        self.job = job
+        self.ctx = job.ctx
+        self.namer = job.ctx.namer
+        self.active = job.active
+        self.resolver = job.resolver
+        self.cuts = job.cuts            # intermediate names given in wrt
+        self.adjoints = {}              # primal name -> adjoint name
+        self.primal_of = {}             # adjoint name -> primal name
+        self.sites = {}                 # id(assign stmt) -> key for save/restore
+        self.stack = None
+        self.captured = {}
+        self.call_saves = {}            # id(call stmt) -> name of its saved tuple
+
+    # names
+
+    def d(self, x):
+        if x not in self.adjoints:
+            dn = self.namer.adjoint(x)
+            self.adjoints[x] = dn
+            self.primal_of[dn] = x
+        return self.adjoints[x]
+
+    def helper(self, obj, preferred):
+        return self.ctx.helper(preferred, obj)
+
+    def rt(self, fname):
+        return name(self.helper(getattr(runtime, fname), fname))
+
+    def stack_name(self):
+        if self.stack is None:
+            self.stack = self.namer.fresh("stack")
+        return self.stack
+
+    # ---- adjoint sweep ---------------------------------------------------------
+
+    def adjoint_block(self, stmts, state, depth):
+        out = []
+        for s in reversed(stmts):
+            block = self.adjoint_stmt(s, state, depth)
+            if block:
+                origin = getattr(s, "origin", s)
+                out.append(_origin_comment(self.ctx, origin))
+                out.extend(block)
+        return _merge_comments(out)
+
+    def adjoint_stmt(self, s, state, depth):
+        if isinstance(s, gast.Assign):
+            target = s.targets[0]
+            if isinstance(target, gast.Subscript):
+                return self.adj_setitem(s, state, depth)
+            if isinstance(target, gast.Tuple):
+                return self.adj_unpack(s, state)
+            return self.adj_assign(s, state, depth)
+        if isinstance(s, gast.If):
+            if _is_break(s):
+                return []
+            return self.adj_if(s, state, depth)
+        if isinstance(s, gast.While):
+            return self.adj_while(s, state, depth)
+        if isinstance(s, gast.For):
+            return self.adj_for(s, state, depth)
+        return []
+
+    def restore_marker(self, s, x):
+        marker = gast.Expr(value=const(None))
+        marker.srcgrad_restore = (id(s), x)
+        return marker
+
+    def adj_assign(self, s, state, depth):
+        y = s.targets[0].id
+        out = []
+        dy = self.d(y)
+        if y in self.cuts:
+            self.captured[y] = self.capture(y, state, out)
+        elif y in self.active and state.get(dy, ZERO) != ZERO:
+            out.extend(self.propagate(s, y, state, depth))
+        state[dy] = ZERO
+        out.append(self.restore_marker(s, y))
+        return out
+
+    def capture(self, y, state, out):
+        grad = self.namer.fresh("grad_" + y)
+        dy = self.d(y)
+        if state.get(dy, ZERO) == ZERO:
+            out.append(assign(grad, call(self.rt("zeros_like"), [name(y)])))
+        else:
+            out.append(assign(grad, name(dy)))
+        return grad
+
+    def accumulate(self, x, expr, state, out, fresh=False):
+        """Add `expr` to the adjoint of `x` (nothing when `x` is not active)."""
+        dx = self.d(x)
+        st = state.get(dx, ZERO)
+        if st == ZERO:
+            out.append(assign(dx, expr))
+            state[dx] = OWNED if fresh else SOME
+        elif st == OWNED:
+            out.append(gast.AugAssign(target=store(dx), op=gast.Add(), value=expr))
+        else:
+            out.append(assign(dx, gast.BinOp(left=name(dx), op=gast.Add(), right=expr)))
+            state[dx] = SOME
+
+    def materialize(self, x, state, out):
+        dx = self.d(x)
+        if state.get(dx, ZERO) == ZERO:
+            out.append(assign(dx, call(self.rt("zeros_like"), [name(x)])))
+            state[dx] = OWNED
+
+    def is_active_name(self, node):
+        return isinstance(node, gast.Name) and node.id in self.active
+
+    def propagate(self, s, y, state, depth):
+        value = s.value
+        kind = value_kind(value, self.resolver)
+        out = []
+        dy = name(self.d(y))
+        if kind == "copy":
+            if value.id in self.active:
+                self.accumulate(value.id, dy, state, out)
+            return out
+        if isinstance(value, (gast.Tuple, gast.List)):
+            for i, e in enumerate(value.elts):
+                if self.is_active_name(e):
+                    item = call(self.rt("element"), [dy, const(i)])
+                    self.accumulate(e.id, item, state, out)
+            return out
+        if isinstance(value, gast.Subscript):
+            return self.adj_getitem(value, y, state)
+        if kind == "call":
+            return self.adj_call(s, y, state)
+        if kind != "op":
+            return out
+        if isinstance(value, gast.BinOp):
+            rule = self.rule_for(operator_for(value.op))
+            bound = {p: a for p, a in zip(list(rule.signature.parameters), [value.left, value.right])}
+            return self.instantiate(rule, y, bound, state, elide=_elide(value.left, value.right))
+        if isinstance(value, gast.UnaryOp):
+            rule = self.rule_for(operator_for(value.op))
+            bound = {list(rule.signature.parameters)[0]: value.operand}
+            return self.instantiate(rule, y, bound, state)
+        if isinstance(value, gast.Attribute):
+            callee = self.resolver.attribute(value.attr)
+            bound = callee.rule.bind([value.value], {})
+            return self.instantiate(callee.rule, y, bound, state)
+        callee = self.resolver.callee(value)
+        args = list(value.args)
+        if isinstance(value.func, gast.Attribute) and callee.kind == "rule" \
+                and isinstance(callee.obj, str):
+            args = [value.func.value] + args  # method: the receiver is the first argument
+        kwargs = {k.arg: k.value for k in value.keywords}
+        try:
+            bound = callee.rule.bind(args, kwargs)
+        except TypeError as exc:
+            raise self.ctx.error(f"srcgrad's rule for `{callee.label}` does not accept "
+                                 f"these arguments ({exc}).", value, UnsupportedSyntaxError)
+        elide = len(args) == 2 and not kwargs and _elide(*args)
+        return self.instantiate(callee.rule, y, bound, state, elide=elide)
+
+    def rule_for(self, op):
+        from .. import rules
+        return rules.lookup(op)
+
+    def instantiate(self, rule, y, bound, state, elide=False):
+        """Instantiate a rule template with the program's own names."""
+        out = []
+        temps = {}
+        params = set(rule.signature.parameters)
+        dy = self.d(y)
+
+        def subst(node):
+            node = clone(node)
+
+            class _S(gast.NodeTransformer):
+                def visit_Subscript(t, n):
+                    if isinstance(n.value, gast.Name) and n.value.id == "d":
+                        key = n.slice.id
+                        if key != rule.result:
+                            raise TypeError("templates may read only d[result]")
+                        return name(dy)
+                    t.generic_visit(n)
+                    return n
+
+                def visit_Call(t, n):
+                    t.generic_visit(n)
+                    if elide and isinstance(n.func, gast.Name) and \
+                            n.func.id == "unbroadcast" and rule.globals.get(
+                                "unbroadcast") is runtime.unbroadcast:
+                        return n.args[0]
+                    return n
+
+                def visit_Name(t, n):
+                    if n.id == rule.result:
+                        return name(y)
+                    if n.id in params:
+                        arg = bound.get(n.id)
+                        return clone(arg) if arg is not None else const(None)
+                    if n.id in temps:
+                        return name(temps[n.id])
+                    if n.id in rule.globals:
+                        return name(self.helper(rule.globals[n.id], n.id))
+                    return n
+            # elide before helper renaming: visit calls first by name
+            return _S().visit(node)
+
+        for stmt in rule.body:
+            if not isinstance(stmt, gast.Assign) or len(stmt.targets) != 1:
+                raise TypeError("adjoint templates contain only assignments")
+            target = stmt.targets[0]
+            if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
+                    and target.value.id == "d":
+                arg = bound.get(target.slice.id)
+                if arg is None or not self.touches_active(arg):
+                    continue
+                expr = subst(stmt.value)
+                if isinstance(arg, gast.Name):
+                    self.accumulate(arg.id, expr, state, out)
+                else:  # a tuple of arguments (e.g. *args): distribute the pieces
+                    tmp = self.namer.fresh("d_parts")
+                    out.append(assign(tmp, expr))
+                    for i, e in enumerate(arg.elts):
+                        if self.is_active_name(e):
+                            self.accumulate(e.id, call(self.rt("element"), [name(tmp), const(i)]),
+                                            state, out)
+            else:
+                temps[target.id] = self.namer.fresh(target.id)
+                out.append(assign(temps[target.id], subst(stmt.value)))
+        return out
+
+    def touches_active(self, arg):
+        if isinstance(arg, gast.Name):
+            return arg.id in self.active
+        if isinstance(arg, gast.Tuple):
+            return any(self.is_active_name(e) for e in arg.elts)
+        return False
+
+    def adj_getitem(self, value, y, state):
+        out = []
+        base = value.value
+        if not self.is_active_name(base):
+            return out
+        x = base.id
+        dx = self.d(x)
+        dy = name(self.d(y))
+        st = state.get(dx, ZERO)
+        index = clone(value.slice)
+        index = _index_expr(index)
+        if st == ZERO:
+            out.append(assign(dx, call(self.rt("scatter_add"), [const(None), name(x), index, dy])))
+        elif st == OWNED:
+            out.append(assign(dx, call(self.rt("scatter_add"), [name(dx), name(x), index, dy])))
+        else:
+            fresh = call(self.rt("scatter_add"), [const(None), name(x), index, dy])
+            out.append(assign(dx, gast.BinOp(left=name(dx), op=gast.Add(), right=fresh)))
+        state[dx] = OWNED
+        return out
+
+    def adj_call(self, s, y, state):
+        value = s.value
+        callee = self.resolver.callee(value)
+        saved = self.call_saves[id(s)]
+        active_params = self.job.callee_active_params(value, callee)
+        if not active_params:
+            return []
+        fwd, bwd = self.job.compile_callee(callee.obj, tuple(p for p, _ in active_params),
+                                           value)
+        bwd_name = self.helper(bwd, bwd.__name__)
+        out = []
+        grads = [self.namer.fresh("d_" + p) for p, _ in active_params]
+        target = gast.Tuple(elts=[store(g) for g in grads], ctx=gast.Store()) \
+            if len(grads) > 1 else store(grads[0])
+        out.append(assign(target, call(name(bwd_name), [name(saved), name(self.d(y))])))
+        for g, (p, arg) in zip(grads, active_params):
+            self.accumulate(arg.id, name(g), state, out)
+        return out
+
+    def adj_unpack(self, s, state):
+        out = []
+        targets = [e.id for e in s.targets[0].elts]
+        src = s.value.id
+        if src in self.active and any(state.get(self.d(t), ZERO) != ZERO for t in targets
+                                      if t in self.active):
+            parts = []
+            for t in targets:
+                if t in self.active and state.get(self.d(t), ZERO) != ZERO:
+                    parts.append(name(self.d(t)))
+                else:
+                    parts.append(call(self.rt("zeros_like"), [name(t)]))
+            self.accumulate(src, gast.Tuple(elts=parts, ctx=gast.Load()), state, out)
+        for t in targets:
+            state[self.d(t)] = ZERO
+            out.append(self.restore_marker(s, t))
+        return out
+
+    def adj_setitem(self, s, state, depth):
+        out = []
+        target = s.targets[0]
+        y = target.value.id
+        dy = self.d(y)
+        index = _index_expr(clone(target.slice))
+        if y in self.active and state.get(dy, ZERO) != ZERO:
+            v = s.value
+            if self.is_active_name(v):
+                piece = call(self.rt("element"), [name(dy), clone(index)])
+                unb = call(name(self.helper(runtime.unbroadcast, "unbroadcast")),
+                           [piece, name(v.id)])
+                self.accumulate(v.id, unb, state, out)
+            owned = const(state.get(dy) == OWNED)
+            out.append(assign(dy, call(self.rt("zero_at"), [name(dy), name(y), clone(index),
+                                                            owned])))
+            state[dy] = OWNED
+        # restore the overwritten elements
+        saved = self.setitem_saves[id(s)]
+        old = self.pop_expr() if depth else name(saved)
+        out.append(assign(gast.Subscript(value=name(y), slice=clone(target.slice),
+                                         ctx=gast.Store()), old))
+        return out
+
+    def pop_expr(self):
+        return call(gast.Attribute(value=name(self.stack_name()), attr="pop",
+                                   ctx=gast.Load()))
+
+    def push_stmt(self, expr):
+        return gast.Expr(value=call(gast.Attribute(value=name(self.stack_name()), attr="append",
+                                                   ctx=gast.Load()), [expr]))
+
+    def adj_if(self, s, state, depth):
+        s_body = dict(state)
+        s_else = dict(state)
+        body = self.adjoint_block(s.body, s_body, depth)
+        orelse = self.adjoint_block(s.orelse, s_else, depth)
+        for dx in sorted(set(s_body) | set(s_else)):
+            a, b = s_body.get(dx, ZERO), s_else.get(dx, ZERO)
+            if a == b:
+                continue
+            if a == ZERO:
+                self.materialize(self.primal_of[dx], s_body, body)
+                a = OWNED
+            if b == ZERO:
+                self.materialize(self.primal_of[dx], s_else, orelse)
+                b = OWNED
+            s_body[dx] = s_else[dx] = a if a == b else SOME
+        state.clear()
+        state.update(s_body)
+        if not _has_code(body) and not _has_code(orelse):
+            return body + orelse  # only markers/comments
+        return [gast.If(test=name(s.test.id), body=body or [gast.Pass()], orelse=orelse)]
+
+    def loop_body(self, s, state, depth):
+        """The reversed body of a loop, with entry/exit adjoint states made equal."""
+        pre = []
+        for _ in range(10):
+            entry = dict(state)
+            end = dict(state)
+            body = self.adjoint_block(s.body, end, depth + 1)
+            changed = False
+            for dx in sorted(set(entry) | set(end)):
+                a, b = entry.get(dx, ZERO), end.get(dx, ZERO)
+                if a == b or (a == SOME and b == OWNED):
+                    continue
+                if a == ZERO:
+                    self.materialize(self.primal_of[dx], state, pre)
+                    changed = True
+                elif b == ZERO:
+                    self.materialize(self.primal_of[dx], end, body)
+                elif a == OWNED and b == SOME:
+                    state[dx] = SOME
+                    changed = True
+            if not changed:
+                return pre, body
+        raise AssertionError("adjoint states of a loop did not settle")
+
+    def adj_while(self, s, state, depth):
+        count = self.loop_counts[id(s)]
+        pre, body = self.loop_body(s, state, depth)
+        out = list(pre)
+        if depth:
+            out.append(assign(count, self.pop_expr()))
+        it = self.namer.fresh("it")
+        if _has_code(body):
+            out.append(gast.For(target=store(it), iter=call("range", [name(count)]),
+                                body=body, orelse=[], type_comment=None))
+        return out
+
+    def adj_for(self, s, state, depth):
+        pre, body = self.loop_body(s, state, depth)
+        out = list(pre)
+        rng = name(s.iter.id)
+        count = self.loop_counts.get(id(s))
+        if count is not None:
+            if depth:
+                out.append(assign(count, self.pop_expr()))
+            rng = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=name(count),
+                                                             step=None), ctx=gast.Load())
+        if _has_code(body):
+            out.append(gast.For(target=store(s.target.id), iter=call("reversed", [rng]),
+                                body=body, orelse=[], type_comment=None))
+        return out
+
+    # ---- primal sweep ------------------------------------------------------------
+
+    def primal_block(self, stmts, depth):
+        out = []
+        for s in stmts:
+            out.extend(self.primal_stmt(s, depth))
+        return out
+
+    def primal_stmt(self, s, depth):
+        if isinstance(s, gast.Assign):
+            target = s.targets[0]
+            out = []
+            if isinstance(target, gast.Subscript):
+                saved = call(self.rt("take_saved"), [name(target.value.id),
+                                                     _index_expr(clone(target.slice))])
+                if depth:
+                    out.append(self.push_stmt(saved))
+                else:
+                    out.append(assign(self.setitem_saves[id(s)], saved))
+                out.append(s)
+                return out
+            marker = gast.Expr(value=const(None))
+            marker.srcgrad_save = (id(s), [e.id for e in target.elts]
+                                   if isinstance(target, gast.Tuple) else [target.id], depth)
+            out.append(marker)
+            if id(s) in self.call_saves:
+                callee = self.resolver.callee(s.value)
+                active_params = self.job.callee_active_params(s.value, callee)
+                fwd, _ = self.job.compile_callee(callee.obj, tuple(p for p, _ in active_params),
+                                                 s.value)
+                fwd_name = self.helper(fwd, fwd.__name__)
+                call_node = clone(s.value)
+                call_node.func = name(fwd_name)
+                out.append(assign(gast.Tuple(elts=[store(target.id),
+                                                   store(self.call_saves[id(s)])],
+                                             ctx=gast.Store()), call_node, s))
+                return out
+            out.append(s)
+            return out
+        if isinstance(s, gast.If):
+            if _is_break(s):
+                return [s]
+            return [gast.If(test=s.test, body=self.primal_block(s.body, depth) or [gast.Pass()],
+                            orelse=self.primal_block(s.orelse, depth))]
+        if isinstance(s, gast.While):
+            count = self.loop_counts[id(s)]
+            body = self.primal_block(s.body, depth + 1)
+            incr = assign(count, gast.BinOp(left=name(count), op=gast.Add(), right=const(1)))
+            if body and _is_break(body[-1]):
+                body = body[:-1] + [incr, body[-1]]
+            else:
+                body = body + [incr]
+            out = [assign(count, const(0)), gast.While(test=s.test, body=body, orelse=[])]
+            if depth:
+                out.append(self.push_stmt(name(count)))
+            return out
+        if isinstance(s, gast.For):
+            body = self.primal_block(s.body, depth + 1)
+            count = self.loop_counts.get(id(s))
+            out = []
+            if count is not None:
+                out.append(assign(count, const(0)))
+                body = [assign(count, gast.BinOp(left=name(count), op=gast.Add(),
+                                                 right=const(1)))] + body
+            out.append(gast.For(target=s.target, iter=s.iter, body=body, orelse=[],
+                                type_comment=None))
+            if count is not None and depth:
+                out.append(self.push_stmt(name(count)))
+            return out
+        if isinstance(s, gast.Return):
+            return []
+        return [s]
+
+    # ---- driver ----------------------------------------------------------------------
+
+    def prepare(self, body):
+        """Allocate names for loop counters, call saves and subscript saves."""
+        self.loop_counts = {}
+        self.setitem_saves = {}
+        for s in statements(body):
+            if isinstance(s, gast.While):
+                self.loop_counts[id(s)] = self.namer.fresh("n")
+            elif isinstance(s, gast.For) and any(_is_break(b) for b in s.body):
+                self.loop_counts[id(s)] = self.namer.fresh("n")
+            elif isinstance(s, gast.Assign):
+                target = s.targets[0]
+                if isinstance(target, gast.Subscript):
+                    self.setitem_saves[id(s)] = self.namer.fresh(target.value.id + "_old")
+                elif isinstance(target, gast.Name) and target.id in self.active and \
+                        value_kind(s.value, self.resolver) == "call":
+                    self.call_saves[id(s)] = self.namer.fresh("saved")
+
+    def run(self, body, output, seed_name):
+        sweeps = Sweeps()
+        self.prepare(body)
+        state = {}
+        if output is not None and output in self.active:
+            state[self.d(output)] = SOME
+        adjoint = self.adjoint_block(body, state, 0)
+        primal = self.primal_block(body, 0)
+        needed = _loads(adjoint) - set(self.adjoints.values()) - set(self.ctx.helper_names())
+        assigned = _assign_sites(body)
+        params = self.job.params
+        sweeps.saved_names = needed
+        # decide, per assignment site, whether to save/restore
+        save_sites = {}
+        for (site, xs, depth) in _markers(primal, "srcgrad_save"):
+            for x in xs:
+                if x in needed and (assigned.get(x, 0) > 1 or x in params
+                                    or self.job.in_loop(x)):
+                    save_sites[(site, x)] = depth
+        locals_for = {}
+        for key, depth in save_sites.items():
+            if not depth:
+                locals_for[key] = self.namer.fresh(key[1] + "_old")
+        primal = self.resolve_saves(primal, save_sites, locals_for)
+        adjoint = self.resolve_restores(adjoint, save_sites, locals_for)
+        sweeps.preinit = sorted({x for (_, x) in save_sites} - set(params))
+        sweeps.primal = primal
+        sweeps.adjoint = adjoint
+        sweeps.uses_stack = self.stack is not None
+        sweeps.captured = dict(self.captured)
+        sweeps.final_states = state
+        return sweeps
+
+    def resolve_saves(self, stmts, save_sites, locals_for):
+        out = []
+        for s in stmts:
+            info = getattr(s, "srcgrad_save", None)
+            if info is not None:
+                site, xs, depth = info
+                for x in xs:
+                    if (site, x) in save_sites:
+                        if depth:
+                            out.append(self.push_stmt(name(x)))
+                        else:
+                            out.append(assign(locals_for[(site, x)], name(x)))
+                continue
+            for field in ("body", "orelse"):
+                if getattr(s, field, None):
+                    setattr(s, field, self.resolve_saves(getattr(s, field), save_sites,
+                                                         locals_for) or [gast.Pass()])
+            out.append(s)
+        return out
+
+    def resolve_restores(self, stmts, save_sites, locals_for):
+        out = []
+        for s in stmts:
+            info = getattr(s, "srcgrad_restore", None)
+            if info is not None:
+                if info in save_sites:
+                    value = self.pop_expr() if save_sites[info] else name(locals_for[info])
+                    out.append(assign(info[1], value))
+                continue
+            for field in ("body", "orelse"):
+                if getattr(s, field, None):
+                    setattr(s, field, self.resolve_restores(getattr(s, field), save_sites,
+                                                            locals_for) or [gast.Pass()])
+            out.append(s)
+        return out
+
+
+def _index_expr(index):
+    """An index as an expression that can be passed to a helper (slices -> slice())."""
+    if isinstance(index, gast.Slice):
+        return call("slice", [index.lower or const(None), index.upper or const(None),
+                              index.step or const(None)])
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[_index_expr(e) for e in index.elts], ctx=gast.Load())
+    return index
+
+
+def _elide(*operands):
+    """No unbroadcast is needed when every other operand is a Python number."""
+    consts = [isinstance(o, gast.Constant) and isinstance(o.value, (int, float))
+              for o in operands]
+    return sum(consts) == len(operands) - 1 or (
+        len(operands) == 2 and isinstance(operands[0], gast.Name)
+        and isinstance(operands[1], gast.Name) and operands[0].id == operands[1].id)
+
+
+def _is_break(s):
+    return isinstance(s, gast.If) and len(s.body) == 1 and isinstance(s.body[0], gast.Break)
+
+
+def _has_code(stmts):
+    for s in stmts:
+        if getattr(s, "srcgrad_restore", None) is not None or getattr(s, "srcgrad_comment", False):
+            continue
+        if isinstance(s, gast.Pass):
+            continue
+        return True
+    return False
+
+
+def _markers(stmts, attr):
+    for s in stmts:
+        info = getattr(s, attr, None)
+        if info is not None:
+            yield info
+        for field in ("body", "orelse"):
+            yield from _markers(getattr(s, field, None) or [], attr)
+
+
+def _loads(stmts):
+    names = set()
+    for s in stmts:
+        names |= load_names(s)
+    return names
+
+
+def _assign_sites(body):
+    counts = {}
+    for s in statements(body):
+        if isinstance(s, gast.Assign):
+            t = s.targets[0]
+            names = [e.id for e in t.elts] if isinstance(t, gast.Tuple) else \
+                [t.id] if isinstance(t, gast.Name) else []
+            for n in names:
+                counts[n] = counts.get(n, 0) + 1
+        elif isinstance(s, gast.For):
+            counts[s.target.id] = counts.get(s.target.id, 0) + 1
+    return counts
+
+
+def _origin_comment(ctx, origin):
+    line = getattr(origin, "lineno", None)
+    c = comment("grad of: " + ctx.source_line(line)) if line else comment("")
+    c.srcgrad_comment = True
+    c.srcgrad_line = line
+    return c
+
+
+def _merge_comments(stmts):
+    """Drop a comment that repeats the previous one or has no code after it."""
+    out = []
+    last_line = None
+    for i, s in enumerate(stmts):
+        if getattr(s, "srcgrad_comment", False):
+            nxt = stmts[i + 1:]
+            upto = []
+            for n in nxt:
+                if getattr(n, "srcgrad_comment", False):
+                    break
+                upto.append(n)
+            if s.srcgrad_line == last_line or not _has_code(upto):
+                continue
+            last_line = s.srcgrad_line
+        out.append(s)
+    return out
