@@ -15,18 +15,26 @@ import astor
 import gast
 
 _counter = itertools.count(1)
-_COMMENT = re.compile(r"^(\s*)__srcgrad_comment__\((['\"])(.*)\2\)$")
+_COMMENT = re.compile(r"^(\s*)__srcgrad_comment__\((\d+)\)$")
 
 
 def to_source(tree):
+    """Source text of `tree`; comment statements (syntax.comment) become `# ...` lines."""
+    texts = []
+
+    class _Number(gast.NodeTransformer):
+        def visit_Call(self, node):
+            if isinstance(node.func, gast.Name) and node.func.id == "__srcgrad_comment__":
+                texts.append(node.args[0].value)
+                node.args = [gast.Constant(value=len(texts) - 1, kind=None)]
+            return node
+    _Number().visit(tree)
     text = astor.to_source(gast.gast_to_ast(tree))
     lines = []
     for line in text.splitlines():
         m = _COMMENT.match(line)
         if m:
-            body = m.group(3).encode().decode("unicode_escape") if "\\" in m.group(3) \
-                else m.group(3)
-            lines.append(f"{m.group(1)}# {body}".rstrip())
+            lines.append(f"{m.group(1)}# {texts[int(m.group(2))]}".rstrip())
         else:
             lines.append(line)
     return "\n".join(lines) + "\n"
