@@ -430,6 +430,8 @@ def _funcdef(name_, args, body):
 
 
 def _describe(obj):
+    if hasattr(obj, "__srcgrad_source__"):
+        return "generated above"
     mod = getattr(obj, "__module__", None)
     qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     if isinstance(obj, type(np)):

@@ -164,9 +164,9 @@ def _by_position(lambdas, code):
     positions = getattr(code, "co_positions", None)
     if positions is None:  # Python 3.10: no column information in code objects
         return lambdas
-    spots = [(p[0], p[2]) for p in positions() if p[0] is not None and p[2] is not None]
-    # The body's instructions are the ones after RESUME; their positions lie in the body.
-    spots = [s for s in spots if s[0] >= code.co_firstlineno]
+    # Instructions of the body carry real spans; RESUME/RETURN carry empty ones.
+    spots = [(p[0], p[2]) for p in positions()
+             if p[0] is not None and p[2] is not None and p[3] is not None and p[3] > p[2]]
     if not spots:
         return lambdas
 
@@ -176,4 +176,4 @@ def _by_position(lambdas, code):
         end = (body.end_lineno, body.end_col_offset)
         return start <= spot <= end
 
-    return [n for n in lambdas if all(contains(n, s) for s in spots[1:] or spots)]
+    return [n for n in lambdas if all(contains(n, s) for s in spots)]

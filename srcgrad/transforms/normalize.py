@@ -337,6 +337,11 @@ class _Anf:
                 raise self.ctx.error("starred assignment targets are not supported", target)
             if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
                 atoms = [self.named(v, out) for v in value.elts]
+                if store_names(target) & set(atoms):  # a, b = b, a: copy sources first
+                    copies = [self.temp() for _ in atoms]
+                    for c, a in zip(copies, atoms):
+                        out.append(assign(c, name(a)))
+                    atoms = copies
                 for t, a in zip(target.elts, atoms):
                     self.assign_to(t, name(a), out)
                 return

@@ -646,7 +646,8 @@ def _markers(stmts, attr):
 def _loads(stmts):
     names = set()
     for s in stmts:
-        names |= load_names(s)
+        if not getattr(s, "srcgrad_comment", False):
+            names |= load_names(s)
     return names
 
 
