@@ -226,8 +226,10 @@ def zero_at(dy, y, idx, owned):
 
 
 def element(dy, idx):
-    """The adjoint of one element/slice of an array or list adjoint."""
-    return dy[idx]
+    """The adjoint of one element/slice of an array or list adjoint (never a view:
+    the caller may zero those entries of `dy` in place next)."""
+    piece = dy[idx]
+    return piece.copy() if isinstance(piece, np.ndarray) else piece
 
 
 def seed(y):

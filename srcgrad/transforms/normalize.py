@@ -147,7 +147,7 @@ class _Jumps:
         tail_return = isinstance(last, gast.Return)
         if not early and not (last is not None and not tail_return
                               and _contains([last], gast.Return, into_loops=True)):
-            return [self.loops(s) for s in body]
+            return [n for s in body for n in self.loops(s)]
         namer = self.ctx.namer
         self.ret_flag = namer.fresh("returned")
         self.ret_value = namer.fresh("result")
@@ -162,14 +162,14 @@ class _Jumps:
         if isinstance(stmt, (gast.For, gast.While)):
             return self.loop(stmt)
         if isinstance(stmt, gast.If):
-            stmt.body = [self.loops(s) for s in stmt.body]
-            stmt.orelse = [self.loops(s) for s in stmt.orelse]
-        return stmt
+            stmt.body = [n for s in stmt.body for n in self.loops(s)]
+            stmt.orelse = [n for s in stmt.orelse for n in self.loops(s)]
+        return [stmt]
 
     def loop(self, stmt):
         if not _contains(stmt.body, (gast.Break, gast.Continue, gast.Return)):
-            stmt.body = [self.loops(s) for s in stmt.body]
-            return stmt
+            stmt.body = [n for s in stmt.body for n in self.loops(s)]
+            return [stmt]
         info = {"skip": self.ctx.namer.fresh("skip"), "stop": self.ctx.namer.fresh("stop")}
         body = self.block(stmt.body, loop=info)
         stmt.body = ([assign(info["skip"], const(False), stmt)] + body +
@@ -215,7 +215,6 @@ class _Jumps:
         if isinstance(s, (gast.For, gast.While)):
             has_return = _contains(s.body, gast.Return, into_loops=True)
             new = self.loop(s)
-            new = new if isinstance(new, list) else [new]
             if has_return and loop is not None:
                 # propagate a return out of the enclosing loop as well
                 new.append(located(gast.If(test=name(self.ret_flag), body=[

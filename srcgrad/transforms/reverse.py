@@ -384,8 +384,6 @@ class Reverse:
             s_body[dx] = s_else[dx] = a if a == b else SOME
         state.clear()
         state.update(s_body)
-        if not _has_code(body) and not _has_code(orelse):
-            return body + orelse  # only markers/comments
         return [gast.If(test=name(s.test.id), body=body or [gast.Pass()], orelse=orelse)]
 
     def loop_body(self, s, state, depth):
@@ -544,9 +542,12 @@ class Reverse:
         params = self.job.params
         sweeps.saved_names = needed
         # decide, per assignment site, whether to save/restore
+        first_defs = _first_definitions(body, params)
         save_sites = {}
         for (site, xs, depth) in _markers(primal, "srcgrad_save"):
             for x in xs:
+                if (site, x) in first_defs:
+                    continue  # nothing to restore: no earlier value exists
                 if x in needed and (assigned.get(x, 0) > 1 or x in params
                                     or self.job.in_loop(x)):
                     save_sites[(site, x)] = depth
@@ -556,7 +557,8 @@ class Reverse:
                 locals_for[key] = self.namer.fresh(key[1] + "_old")
         primal = self.resolve_saves(primal, save_sites, locals_for)
         adjoint = self.resolve_restores(adjoint, save_sites, locals_for)
-        sweeps.preinit = sorted({x for (_, x) in save_sites} - set(params))
+        defined_first = {x for (_, x) in first_defs}
+        sweeps.preinit = sorted({x for (_, x) in save_sites} - set(params) - defined_first)
         sweeps.primal = primal
         sweeps.adjoint = adjoint
         sweeps.uses_stack = self.stack is not None
@@ -597,8 +599,29 @@ class Reverse:
                 if getattr(s, field, None):
                     setattr(s, field, self.resolve_restores(getattr(s, field), save_sites,
                                                             locals_for) or [gast.Pass()])
+            if isinstance(s, gast.If) and not _has_code(s.body) and not _has_code(s.orelse):
+                continue  # a branch with nothing left to replay
             out.append(s)
         return out
+
+
+def _first_definitions(body, params):
+    """(site, name) pairs of unconditional top-level assignments that define a name
+    before anything else assigns it: such a site overwrites no earlier value."""
+    seen = set(params)
+    out = set()
+    for s in body:
+        if isinstance(s, gast.Assign):
+            t = s.targets[0]
+            names = [e.id for e in t.elts] if isinstance(t, gast.Tuple) else \
+                [t.id] if isinstance(t, gast.Name) else []
+            for n in names:
+                if n not in seen:
+                    out.add((id(s), n))
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                seen.add(n.id)
+    return out
 
 
 def _index_expr(index):
