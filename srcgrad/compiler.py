@@ -130,8 +130,7 @@ class _Helpers:
         if id(obj) in self.by_id:
             return self.by_id[id(obj)]
         found, user_obj = self.source.resolve(preferred)
-        if preferred not in self.locals and found and user_obj is obj \
-                and preferred not in self.source.closure:
+        if preferred not in self.locals and found and user_obj is obj:
             name_ = preferred           # the user's own name already means this object
             self.namer.reserve(name_)
         else:
@@ -369,7 +368,7 @@ class _Job:
         for f in functions:
             used |= load_names(f)
         free = sorted(n for n in ctx.helpers.bound if n in used)
-        user_free = sorted(n for n in self.source.closure if n in used)
+        user_free = sorted(n for n in self.source.closure if n in used and n not in free)
         fargs = gast.arguments(args=[gast.Name(id=n, ctx=gast.Param(), annotation=None,
                                                type_comment=None) for n in free + user_free],
                                posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],

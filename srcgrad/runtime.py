@@ -27,6 +27,17 @@ def unbroadcast(g, x):
     return g
 
 
+def broadcast_like(g, x):
+    """`g` brought to the shape of `x`: broadcast up, or summed down."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    try:
+        return np.broadcast_to(g, shape)
+    except ValueError:
+        return unbroadcast(g, x)
+
+
 def _expand(g, x, axis, keepdims):
     """Broadcast a reduction's adjoint `g` back over the shape of `x`."""
     if axis is not None and not keepdims:

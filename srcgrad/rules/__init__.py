@@ -3,4 +3,4 @@
 Importing this package registers every built-in rule.
 """
 from .registry import adjoint, d, nondifferentiable, lookup, is_nondifferentiable  # noqa: F401
-from . import operators, numpy_rules  # noqa: F401  (registration side effects)
+from . import operators, numpy_rules, runtime_rules  # noqa: F401  (registration side effects)

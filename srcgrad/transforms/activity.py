@@ -30,6 +30,11 @@ def flows(stmt, resolver):
     into, and the local names it can flow from. Empty when nothing differentiable."""
     if isinstance(stmt, gast.For):
         return (), ()
+    if isinstance(stmt, gast.Expr):
+        lst = pushed_list(stmt, resolver)
+        if lst is not None:  # L.append(v): the derivative flows into the list
+            return (lst,), _names(stmt.value.args[0])
+        return (), ()
     if not isinstance(stmt, gast.Assign):
         return (), ()
     target = stmt.targets[0]
@@ -46,6 +51,25 @@ def flows(stmt, resolver):
     if isinstance(value, gast.Attribute):
         return (target.id,), _names(value.value)
     return (target.id,), _names(value)
+
+
+def pushed_list(stmt, resolver):
+    """The local list name of a statement `L.append(v)`, else None."""
+    v = stmt.value if isinstance(stmt, gast.Expr) else None
+    if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) and \
+            v.func.attr == "append" and len(v.args) == 1 and not v.keywords and \
+            isinstance(v.func.value, gast.Name) and v.func.value.id in resolver.locals:
+        return v.func.value.id
+    return None
+
+
+def popped_list(value, resolver):
+    """The local list name of a right-hand side `L.pop()`, else None."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+            value.func.attr == "pop" and not value.args and not value.keywords and \
+            isinstance(value.func.value, gast.Name) and value.func.value.id in resolver.locals:
+        return value.func.value.id
+    return None
 
 
 def _names(node):
@@ -75,6 +99,8 @@ def value_kind(value, resolver):
         callee = resolver.attribute(value.attr)
         return {"rule": "op", "nondiff": "nondiff"}.get(callee.kind, "unknown")
     if isinstance(value, gast.Call):
+        if popped_list(value, resolver) is not None:
+            return "pop"
         callee = resolver.callee(value)
         return {"rule": "op", "nondiff": "nondiff", "stop": "stop", "user": "call"}.get(
             callee.kind, "unknown")
@@ -82,6 +108,7 @@ def value_kind(value, resolver):
 
 
 def activity(tree, wrt, output, resolver, ctx):
+    params = {a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
     body = list(statements(tree.body))
     edges = [(stmt, *flows(stmt, resolver)) for stmt in body]
     varied = set(wrt)
@@ -105,11 +132,18 @@ def activity(tree, wrt, output, resolver, ctx):
     active = varied & useful
     for stmt, targets, sources in edges:
         if set(targets) & active and sources & active:
-            _check(stmt, resolver, ctx, active)
+            _check(stmt, resolver, ctx, active, params)
     return active
 
 
-def _check(stmt, resolver, ctx, active):
+def _check(stmt, resolver, ctx, active, params):
+    if isinstance(stmt, gast.Expr):  # L.append(v)
+        if stmt.value.func.value.id in params:
+            raise ctx.error("appending to a list argument mutates the caller's list; "
+                            "srcgrad cannot differentiate that.", stmt,
+                            UnsupportedSyntaxError,
+                            hint="Build a new local list instead (e.g. `xs = list(xs)`).")
+        return
     value = stmt.value
     target = stmt.targets[0]
     if isinstance(target, gast.Subscript) or isinstance(target, gast.Tuple):

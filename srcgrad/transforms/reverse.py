@@ -20,7 +20,7 @@ import gast
 from ..errors import UnsupportedSyntaxError
 from .. import runtime
 from ..resolve import operator_for
-from .activity import value_kind, statements
+from .activity import popped_list, pushed_list, statements, value_kind
 from .syntax import assign, call, clone, comment, const, load_names, name, store
 
 ZERO, OWNED, SOME = "zero", "owned", "some"
@@ -53,6 +53,10 @@ class Reverse:
         self.stack = None
         self.captured = {}
         self.call_saves = {}            # id(call stmt) -> name of its saved tuple
+        # Primal names whose zero adjoint is made from their value. On a path where
+        # such a name was never assigned its adjoint is never read, so it is preset to
+        # None (and zeros_like(None) is a harmless 0.0).
+        self.materialized = set()
 
     # names
 
@@ -102,7 +106,38 @@ class Reverse:
             return self.adj_while(s, state, depth)
         if isinstance(s, gast.For):
             return self.adj_for(s, state, depth)
+        if isinstance(s, gast.Expr) and pushed_list(s, self.resolver) in self.active:
+            return self.adj_push(s, state)
         return []
+
+    # A local list used as a stack (as in srcgrad's own generated code) gets a list of
+    # adjoints that mirrors it: each pop pushes the popped value's adjoint, each
+    # append pops one. This is what makes generated adjoints differentiable again.
+
+    def adj_pop(self, y, lst, state, out):
+        dl = self.d(lst)
+        if state.get(dl, ZERO) == ZERO:
+            out.append(assign(dl, gast.List(elts=[], ctx=gast.Load())))
+            state[dl] = SOME
+        dy = self.d(y)
+        value = name(dy) if y in self.active and state.get(dy, ZERO) != ZERO else \
+            call(self.rt("zeros_like"), [name(y)])
+        out.append(gast.Expr(value=call(gast.Attribute(value=name(dl), attr="append",
+                                                       ctx=gast.Load()), [value])))
+
+    def adj_push(self, s, state):
+        lst = s.value.func.value.id
+        dl = self.d(lst)
+        if state.get(dl, ZERO) == ZERO:
+            return []
+        popped = call(gast.Attribute(value=name(dl), attr="pop", ctx=gast.Load()))
+        arg = s.value.args[0]
+        out = []
+        if self.is_active_name(arg):
+            self.accumulate(arg.id, popped, state, out)
+        else:
+            out.append(gast.Expr(value=popped))
+        return out
 
     def restore_marker(self, s, x):
         marker = gast.Expr(value=const(None))
@@ -113,8 +148,12 @@ class Reverse:
         y = s.targets[0].id
         out = []
         dy = self.d(y)
+        lst = popped_list(s.value, self.resolver)
         if y in self.cuts:
             self.captured[y] = self.capture(y, state, out)
+        elif lst is not None:
+            if lst in self.active:
+                self.adj_pop(y, lst, state, out)
         elif y in self.active and state.get(dy, ZERO) != ZERO:
             out.extend(self.propagate(s, y, state, depth))
         state[dy] = ZERO
@@ -145,6 +184,7 @@ class Reverse:
 
     def materialize(self, x, state, out):
         dx = self.d(x)
+        self.materialized.add(x)
         if state.get(dx, ZERO) == ZERO:
             out.append(assign(dx, call(self.rt("zeros_like"), [name(x)])))
             state[dx] = OWNED
@@ -432,8 +472,11 @@ class Reverse:
                 out.append(assign(count, self.pop_expr()))
             rng = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=name(count),
                                                              step=None), ctx=gast.Load())
+        backwards = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=None,
+                                                               step=const(-1)),
+                                   ctx=gast.Load())
         if _has_code(body):
-            out.append(gast.For(target=store(s.target.id), iter=call("reversed", [rng]),
+            out.append(gast.For(target=store(s.target.id), iter=backwards,
                                 body=body, orelse=[], type_comment=None))
         return out
 
@@ -558,7 +601,8 @@ class Reverse:
         primal = self.resolve_saves(primal, save_sites, locals_for)
         adjoint = self.resolve_restores(adjoint, save_sites, locals_for)
         defined_first = {x for (_, x) in first_defs}
-        sweeps.preinit = sorted({x for (_, x) in save_sites} - set(params) - defined_first)
+        sweeps.preinit = sorted(({x for (_, x) in save_sites} | self.materialized)
+                                - set(params) - defined_first)
         sweeps.primal = primal
         sweeps.adjoint = adjoint
         sweeps.uses_stack = self.stack is not None

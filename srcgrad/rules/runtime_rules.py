@@ -1,0 +1,70 @@
+"""Rules for srcgrad's own run-time helpers, so generated adjoints can be
+differentiated again (higher-order derivatives)."""
+import numpy as np
+
+from .. import runtime as rt
+from ..runtime import (broadcast_like, element, matmul_grad_a, matmul_grad_b, scatter_add,
+                       unbroadcast, zero_at)
+from .registry import adjoint, d, nondifferentiable
+
+
+@adjoint(rt.cast_like)
+def _(y, g, x):
+    d[g] = broadcast_like(d[y], g)
+
+
+@adjoint(rt.unbroadcast)
+def _(y, g, x):
+    d[g] = broadcast_like(d[y], g)
+
+
+@adjoint(rt.broadcast_like)
+def _(y, g, x):
+    d[g] = broadcast_like(d[y], g)
+
+
+@adjoint(rt.sum_grad)
+def _(y, g, x, axis=None, keepdims=False):
+    d[g] = broadcast_like(np.sum(d[y], axis=axis, keepdims=keepdims), g)
+
+
+@adjoint(rt.mean_grad)
+def _(y, g, x, axis=None, keepdims=False):
+    d[g] = broadcast_like(np.sum(d[y], axis=axis, keepdims=keepdims), g) * (
+        np.size(g) / np.size(x))
+
+
+@adjoint(rt.element)
+def _(y, g, idx):
+    d[g] = scatter_add(None, g, idx, d[y])
+
+
+@adjoint(rt.take_saved)
+def _(y, g, idx):
+    d[g] = scatter_add(None, g, idx, d[y])
+
+
+@adjoint(rt.scatter_add)
+def _(y, acc, x, idx, g):
+    d[acc] = d[y]
+    d[g] = unbroadcast(element(d[y], idx), g)
+
+
+@adjoint(rt.zero_at)
+def _(y, g, x, idx, owned):
+    d[g] = zero_at(d[y], x, idx, False)
+
+
+@adjoint(rt.matmul_grad_a, rt.dot_grad_a)
+def _(y, g, a, b):
+    d[g] = np.matmul(d[y], b)
+    d[b] = matmul_grad_b(g, d[y], b)
+
+
+@adjoint(rt.matmul_grad_b, rt.dot_grad_b)
+def _(y, g, a, b):
+    d[g] = np.matmul(a, d[y])
+    d[a] = matmul_grad_a(g, a, d[y])
+
+
+nondifferentiable(rt.seed, rt.zeros_like)
