@@ -35,7 +35,7 @@ def to_source(tree):
         m = _COMMENT.match(line)
         if m:
             lines.append(f"{m.group(1)}# {texts[int(m.group(2))]}".rstrip())
-        else:
+        elif line.strip():  # astor puts blank lines before nested defs; drop them
             lines.append(line)
     return "\n".join(lines) + "\n"
 
