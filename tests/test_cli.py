@@ -78,7 +78,8 @@ def test_show_file(model, tmp_path):
 
 def test_show_relative_file_with_sibling_import(tmp_path):
     write(tmp_path / "sub" / "helper.py", "def square(v):\n    return v * v\n")
-    write(tmp_path / "sub" / "main.py", "from helper import square\n\n\ndef f(x):\n    return square(x) * 3.0\n")
+    write(tmp_path / "sub" / "main.py",
+          "from helper import square\n\n\ndef f(x):\n    return square(x) * 3.0\n")
     res = run("show", "sub/main.py:f", cwd=tmp_path)
     assert_ok(res)
     assert "def " in res.stdout
