@@ -48,16 +48,31 @@ def _check_values(slots, args, kwargs, fun):
                      "of wrt.")
 
 
+_SCALARS = (float, int, bool)
+
+
+def shape_key(args):
+    """The argument shapes generated code is specialized on (None where unknown)."""
+    return tuple(a.shape if type(a) is np.ndarray else
+                 () if type(a) in _SCALARS or isinstance(a, np.generic) else None
+                 for a in args)
+
+
 def _make(fun, mode, wrt, of, optimize, unroll, save_to):
     spec = compiler.Spec(wrt=wrt, of=of, mode=mode, optimize=optimize, unroll=unroll,
                          save_to=save_to)
     slots = _wrt_slots(fun, wrt)
+    specs = {}  # argument shapes -> Spec specialized on them
 
     @functools.wraps(fun)
     def gradient(*args, **kwargs):
         if slots:
             _check_values(slots, args, kwargs, fun)
-        return compiler.compile(fun, spec).functions["main"](*args, **kwargs)
+        key = shape_key(args) if not kwargs else None
+        special = specs.get(key)
+        if special is None:
+            special = specs[key] = spec.with_shapes(key)
+        return compiler.compile(fun, special).functions["main"](*args, **kwargs)
 
     gradient.__srcgrad_wrapped__ = lambda: compiler.compile(fun, spec).functions["main"]
     return gradient
@@ -110,7 +125,13 @@ def vjp(fun, *args, wrt=0, of=None, optimize=True, unroll="auto", **kwargs):
     return value, pullback
 
 
-def show(fun, *, wrt=0, of=None, optimize=True, unroll="auto"):
-    """The generated source of grad(fun, ...): exactly the code that runs."""
-    spec = compiler.Spec(wrt=wrt, of=of, mode="grad", optimize=optimize, unroll=unroll)
+def show(fun, *, wrt=0, of=None, optimize=True, unroll="auto", args=None):
+    """The generated source of grad(fun, ...): exactly the code that runs.
+
+    grad() specializes its code on the shapes of the arguments it is called with
+    (dropping the undoing of broadcasting where shapes cannot differ). Without `args`
+    this shows the generic code; `args=(x, ...)` shows the code that runs for them.
+    """
+    spec = compiler.Spec(wrt=wrt, of=of, mode="grad", optimize=optimize, unroll=unroll,
+                         shapes=shape_key(args) if args is not None else None)
     return compiler.compile(fun, spec).full_text()

@@ -23,6 +23,7 @@ from .transforms.activity import activity, statements
 from .transforms.normalize import Context, normalize
 from .transforms.optimize import optimize
 from .transforms.reverse import Reverse, ZERO
+from .transforms.shapes import infer as infer_shapes
 from .transforms.syntax import assign, call, const, load_names, name, store
 
 _lock = threading.RLock()
@@ -34,7 +35,7 @@ class Spec:
     """What to generate. mode: 'grad' | 'value_and_grad' | 'vjp' (fwd + bwd pair)."""
 
     def __init__(self, wrt=0, of=None, mode="grad", optimize=True, unroll="auto",
-                 save_to=None):
+                 save_to=None, shapes=None):
         if unroll not in ("auto", True, False):
             raise ArgumentError(f"unroll must be 'auto', True or False, not {unroll!r}")
         self.wrt = wrt if isinstance(wrt, tuple) else (wrt,)
@@ -44,9 +45,16 @@ class Spec:
         self.optimize = optimize
         self.unroll = unroll
         self.save_to = save_to
+        self.shapes = shapes  # argument shapes to specialize on (None: generic code)
 
     def key(self):
-        return (self.wrt, self.single, self.of, self.mode, self.optimize, self.unroll)
+        return (self.wrt, self.single, self.of, self.mode, self.optimize, self.unroll,
+                self.save_to, self.shapes)
+
+    def with_shapes(self, shapes):
+        spec = Spec(self.wrt if not self.single else self.wrt[0], self.of, self.mode,
+                    self.optimize, self.unroll, self.save_to, shapes)
+        return spec
 
 
 class Artifact:
@@ -227,11 +235,17 @@ class _Job:
         self.loop_assigned = _loop_assigned(body)
         self.active = activity(tree, wrt_names, output, resolver, ctx)
         self.active |= {w for w in wrt_names}
+        self.shapes = {}
+        if self.spec.shapes is not None:
+            arg_shapes = dict(zip(self.params, self.spec.shapes))
+            self.shapes = infer_shapes(tree, arg_shapes, resolver)
         rev = Reverse(self)
         self.rev = rev
         if output is not None and output in self.active:
             seed_expr = call(rev.rt("seed"), [name(output)]) if self.spec.mode != "vjp" \
                 else None
+            if self.shapes.get(output) == ():
+                seed_expr = const(1.0)  # a scalar output: d sum(y) / dy = 1
         else:
             seed_expr = None
         sweeps = rev.run(body, output, None)

@@ -13,7 +13,7 @@ from .syntax import load_names
 def optimize(func, pure, keep=frozenset()):
     """`keep`: names (the user's own) that are never substituted away."""
     for _ in range(20):
-        changed = _substitute(func, keep) | _dead_code(func, pure)
+        changed = _substitute(func, keep) | _copies(func, keep) | _dead_code(func, pure)
         if not changed:
             break
     return func
@@ -65,6 +65,75 @@ def _substitute(func, keep):
                     continue
             i += 1
     return changed
+
+
+def _copies(func, keep):
+    """Copy propagation inside a block: after `a = b`, read `b` for `a` while `b` is
+    unchanged; the copy goes when no read of `a` is left. Self-copies `a = a` go."""
+    defs, uses = _counts(func)
+    params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
+    changed = False
+    for owner, field, block in list(_blocks(func)):
+        i = 0
+        while i < len(block):
+            s = block[i]
+            if _simple_target(s) and isinstance(s.value, gast.Name) and \
+                    s.value.id == s.targets[0].id:
+                del block[i]
+                changed = True
+                continue
+            if _simple_target(s) and isinstance(s.value, gast.Name):
+                a, b = s.targets[0].id, s.value.id
+                if defs.get(a) == 1 and a not in params and a not in keep and \
+                        _propagate(block[i + 1:], a, b, uses.get(a, 0)):
+                    del block[i]
+                    changed = True
+                    continue
+            i += 1
+    return changed
+
+
+def _propagate(rest, a, b, n_uses):
+    """Rewrite reads of `a` in `rest` into `b` if all n_uses reads come before `b`
+    changes; return whether that succeeded (nothing is changed otherwise)."""
+    plan = []
+    seen = 0
+    for s in rest:
+        reads = sum(1 for n in gast.walk(s) if isinstance(n, gast.Name) and n.id == a
+                    and isinstance(n.ctx, gast.Load))
+        if _simple_target(s) and s.targets[0].id == b and isinstance(s.value, gast.Name) \
+                and s.value.id == a:
+            plan.append(s)  # `b = a` keeps b's value: it becomes `b = b` and goes
+            seen += 1
+            continue
+        writes_b = any(isinstance(n, gast.Name) and n.id == b and
+                       not isinstance(n.ctx, gast.Load) for n in gast.walk(s)) or (
+            isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name)
+            and s.target.id == b)
+        if reads:
+            compound = isinstance(s, (gast.If, gast.For, gast.While))
+            if compound and writes_b:
+                return False
+            plan.append(s)
+            seen += reads
+        if writes_b or seen >= n_uses:
+            break
+    if seen != n_uses:
+        return False
+
+    class _R(gast.NodeTransformer):
+        def visit_Name(self, n):
+            if n.id == a and isinstance(n.ctx, gast.Load):
+                n.id = b
+            return n
+    for s in plan:
+        if isinstance(s, gast.Assign):
+            s.value = _R().visit(s.value)
+        elif isinstance(s, gast.AugAssign):
+            s.value = _R().visit(s.value)
+        else:
+            _R().visit(s)
+    return True
 
 
 def _replace(stmt, name, value):

@@ -265,10 +265,10 @@ class Reverse:
 
                 def visit_Call(t, n):
                     t.generic_visit(n)
-                    if elide and isinstance(n.func, gast.Name) and \
-                            n.func.id == "unbroadcast" and rule.globals.get(
-                                "unbroadcast") is runtime.unbroadcast:
-                        return n.args[0]
+                    if isinstance(n.func, gast.Name) and n.func.id == "unbroadcast" and \
+                            rule.globals.get("unbroadcast") is runtime.unbroadcast:
+                        if elide or self.same_shape(n.args[1], y):
+                            return n.args[0]
                     return n
 
                 def visit_Name(t, n):
@@ -308,6 +308,14 @@ class Reverse:
                 temps[target.id] = self.namer.fresh(target.id)
                 out.append(assign(temps[target.id], subst(stmt.value)))
         return out
+
+    def same_shape(self, node, y):
+        """Whether `node` is statically known to have the shape of `y` (after a
+        template's substitution, before its names are bound)."""
+        shapes = self.job.shapes
+        if isinstance(node, gast.Name) and node.id in shapes and y in shapes:
+            return shapes[node.id] == shapes[y]
+        return False
 
     def touches_active(self, arg):
         if isinstance(arg, gast.Name):
@@ -386,6 +394,9 @@ class Reverse:
                 piece = call(self.rt("element"), [name(dy), clone(index)])
                 unb = call(name(self.helper(runtime.unbroadcast, "unbroadcast")),
                            [piece, name(v.id)])
+                shapes = self.job.shapes
+                if v.id in shapes and shapes[v.id] == () and isinstance(index, gast.Constant):
+                    unb = piece
                 self.accumulate(v.id, unb, state, out)
             owned = const(state.get(dy) == OWNED)
             out.append(assign(dy, call(self.rt("zero_at"), [name(dy), name(y), clone(index),

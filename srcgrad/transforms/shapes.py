@@ -1,0 +1,247 @@
+"""Static shapes of the names of a normalized function, given its argument shapes.
+
+Entry: `infer_shapes(tree, arg_shapes, resolver) -> {name: shape}`.
+
+The analysis is flow-insensitive: a name gets a shape only if every assignment to it
+produces that same shape (loops are iterated until nothing changes); otherwise it is
+absent from the result (unknown). Unknown is always safe: the reverse transform then
+keeps the run-time `unbroadcast`. Shapes are tuples; Python scalars have shape ().
+"""
+import numbers
+
+import gast
+import numpy as np
+
+from .activity import statements, value_kind
+from ..resolve import operator_for
+
+_CONFLICT = "conflict"
+_REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
+
+
+def infer_shapes(tree, arg_shapes, resolver):
+    env = {k: v for k, v in arg_shapes.items() if v is not None}
+    conflict = set()
+    body = list(statements(tree.body))
+    for _ in range(6):
+        changed = False
+        for s in body:
+            for name_, shape in _assigned(s, env, resolver):
+                if name_ in conflict:
+                    continue
+                if shape is None:
+                    if name_ in env or name_ not in conflict:
+                        conflict.add(name_)
+                        env.pop(name_, None)
+                        changed = True
+                elif name_ not in env:
+                    env[name_] = shape
+                    changed = True
+                elif env[name_] != shape:
+                    conflict.add(name_)
+                    del env[name_]
+                    changed = True
+        if not changed:
+            break
+    return env
+
+
+def _assigned(s, env, resolver):
+    if isinstance(s, gast.For):
+        return [(s.target.id, ())]  # loops run over ranges after normalization
+    if not isinstance(s, gast.Assign):
+        return []
+    target = s.targets[0]
+    if isinstance(target, gast.Subscript):
+        return []  # writes into an array keep its shape
+    if isinstance(target, gast.Tuple):
+        return [(e.id, None) for e in target.elts]
+    try:
+        shape = _shape_of(s.value, env, resolver)
+    except Exception:  # any surprise means "unknown", never a wrong shape
+        shape = None
+    return [(target.id, shape)]
+
+
+def _atom(node, env):
+    if isinstance(node, gast.Constant):
+        if isinstance(node.value, (numbers.Number, np.generic)) and not isinstance(
+                node.value, bool):
+            return ()
+        return None
+    if isinstance(node, gast.Name):
+        return env.get(node.id)
+    return None
+
+
+def _broadcast(shapes):
+    if any(s is None for s in shapes):
+        return None
+    return tuple(np.broadcast_shapes(*shapes))
+
+
+def _matmul(a, b):
+    if a is None or b is None or len(a) == 0 or len(b) == 0:
+        return None
+    a2 = (1,) + a if len(a) == 1 else a
+    b2 = b + (1,) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        return None
+    batch = tuple(np.broadcast_shapes(a2[:-2], b2[:-2]))
+    out = batch + (a2[-2], b2[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+def _const(node):
+    if isinstance(node, gast.Constant):
+        return True, node.value
+    if isinstance(node, gast.Tuple) and all(isinstance(e, gast.Constant) for e in node.elts):
+        return True, tuple(e.value for e in node.elts)
+    return False, None
+
+
+def _shape_of(value, env, resolver):
+    kind = value_kind(value, resolver)
+    if isinstance(value, gast.Constant) or isinstance(value, gast.Name):
+        return _atom(value, env)
+    if isinstance(value, gast.BinOp):
+        a, b = _atom(value.left, env), _atom(value.right, env)
+        if isinstance(value.op, gast.MatMult):
+            return _matmul(a, b)
+        return _broadcast([a, b])
+    if isinstance(value, gast.UnaryOp):
+        return _atom(value.operand, env)
+    if isinstance(value, gast.Compare):
+        return _broadcast([_atom(value.left, env)] + [_atom(c, env) for c in value.comparators])
+    if isinstance(value, gast.Attribute):
+        base = _atom(value.value, env)
+        if value.attr == "T" and base is not None:
+            return tuple(reversed(base))
+        return None
+    if isinstance(value, gast.Subscript):
+        return _subscript(value, env)
+    if isinstance(value, gast.Call) and kind in ("op", "nondiff"):
+        return _call(value, env, resolver)
+    return None
+
+
+def _subscript(value, env):
+    base = _atom(value.value, env)
+    if base is None:
+        return None
+    idx = value.slice
+    items = idx.elts if isinstance(idx, gast.Tuple) else [idx]
+    dummy = []
+    for it in items:
+        if isinstance(it, gast.Slice):
+            parts = []
+            for p in (it.lower, it.upper, it.step):
+                if p is None:
+                    parts.append(None)
+                elif isinstance(p, gast.Constant) and isinstance(p.value, int):
+                    parts.append(p.value)
+                else:
+                    return None
+            dummy.append(slice(*parts))
+        elif isinstance(it, gast.Constant) and isinstance(it.value, int):
+            dummy.append(it.value)
+        elif isinstance(it, gast.Constant) and it.value is None:
+            dummy.append(None)
+        elif isinstance(it, gast.Name) and env.get(it.id) == () and it.id in _INTS:
+            dummy.append(0)
+        else:
+            return None
+    probe = np.lib.stride_tricks.as_strided(np.zeros(1, dtype=bool), shape=base,
+                                            strides=(0,) * len(base))
+    return tuple(probe[tuple(dummy)].shape)
+
+
+_INTS = set()  # names known to hold ints (loop counters); filled per inference
+
+
+def _call(value, env, resolver):
+    callee = resolver.callee(value)
+    obj = callee.obj
+    args = list(value.args)
+    if isinstance(value.func, gast.Attribute) and isinstance(obj, str):
+        args = [value.func.value] + args  # method: receiver first
+        fname = obj.split(".", 1)[1]
+    else:
+        fname = getattr(obj, "__name__", "")
+    if any(isinstance(a, gast.Starred) for a in args):
+        return None
+    shapes = [_atom(a, env) for a in args]
+    kwargs = {k.arg: k.value for k in value.keywords}
+    if isinstance(obj, np.ufunc) and not kwargs:
+        return _broadcast(shapes)
+    if fname in _REDUCTIONS and args:
+        return _reduction(shapes[0], args[1:], kwargs)
+    if fname in ("dot", "matmul") and len(shapes) == 2:
+        a, b = shapes
+        if fname == "dot" and (a == () or b == ()):
+            return _broadcast([a, b])
+        if fname == "dot" and a is not None and b is not None and max(len(a), len(b)) > 2:
+            return None
+        return _matmul(a, b)
+    if fname == "where" and len(shapes) == 3:
+        return _broadcast(shapes)
+    if fname == "clip" and shapes:
+        return _broadcast([s if s is not None else () for s in shapes[:1]] + [
+            s for s in shapes[1:] if s is not None])
+    if fname in ("reshape",) and shapes and shapes[0] is not None:
+        rest = args[1:] if fname == "reshape" else []
+        spec = kwargs.get("newshape") or kwargs.get("shape")
+        if spec is None and len(rest) == 1:
+            spec = rest[0]
+        ok, target = _const(spec) if spec is not None else (False, None)
+        if not ok and rest and all(isinstance(r, gast.Constant) for r in rest):
+            ok, target = True, tuple(r.value for r in rest)
+        if ok:
+            size = int(np.prod(shapes[0]))
+            probe = np.empty(size, dtype=bool) if size <= 1 << 22 else None
+            return tuple(probe.reshape(target).shape) if probe is not None else None
+    return None
+
+
+def _reduction(shape, rest, kwargs):
+    if shape is None:
+        return None
+    axis = kwargs.get("axis", rest[0] if rest else None)
+    keep = kwargs.get("keepdims", rest[1] if len(rest) > 1 else None)
+    ok_a, axis_v = _const(axis) if axis is not None else (True, None)
+    ok_k, keep_v = _const(keep) if keep is not None else (True, False)
+    if not (ok_a and ok_k):
+        return None
+    ndim = len(shape)
+    axes = range(ndim) if axis_v is None else (
+        axis_v if isinstance(axis_v, tuple) else (axis_v,))
+    axes = {a % ndim for a in axes} if ndim else set()
+    if keep_v:
+        return tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def int_names(tree):
+    """Names that only ever hold loop counters from range()."""
+    out = set()
+    for s in statements(tree.body):
+        if isinstance(s, gast.For):
+            out.add(s.target.id)
+    return out
+
+
+def infer(tree, arg_shapes, resolver):
+    """infer_shapes with loop counters known to be ints."""
+    _INTS.clear()
+    _INTS.update(int_names(tree))
+    try:
+        return infer_shapes(tree, arg_shapes, resolver)
+    finally:
+        _INTS.clear()
+
+
+__all__ = ["infer", "operator_for"]
