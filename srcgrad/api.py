@@ -31,6 +31,10 @@ def _wrt_slots(fun, wrt):
     return slots
 
 
+def _article(word):
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _check_values(slots, args, kwargs, fun):
     for pos, pname in slots:
         value = args[pos] if pos < len(args) else kwargs.get(pname)
@@ -41,7 +45,7 @@ def _check_values(slots, args, kwargs, fun):
                 else f"array of {value.dtype}"
             raise ArgumentError(
                 f"cannot differentiate {fun.__qualname__}() with respect to {pname!r}: "
-                f"it is a {kind}; only float (and complex) numbers and arrays carry "
+                f"it is {_article(kind)} {kind}; only float (and complex) numbers and arrays carry "
                 "derivatives.", filename=fun.__code__.co_filename,
                 lineno=fun.__code__.co_firstlineno, function=fun.__qualname__,
                 hint="Pass a float, e.g. float(x) or x.astype(float), or leave it out "

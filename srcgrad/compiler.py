@@ -16,7 +16,8 @@ import gast
 import numpy as np
 
 from . import codegen, runtime, source as source_mod
-from .errors import ArgumentError, SrcgradError, UnsupportedSyntaxError
+from .errors import (ArgumentError, NoRuleError, SourceUnavailableError, SrcgradError,
+                     UnsupportedSyntaxError)
 from .naming import Namer
 from .resolve import Resolver
 from .transforms.activity import activity, statements
@@ -188,7 +189,15 @@ class _Job:
     def compile_callee(self, fn, active_params, call_node):
         spec = Spec(wrt=tuple(active_params), mode="vjp", optimize=self.spec.optimize,
                     unroll=self.spec.unroll)
-        art = compile(fn, spec)
+        try:
+            art = compile(fn, spec)
+        except SourceUnavailableError as exc:
+            raise self.ctx.error(
+                f"cannot differentiate through {fn.__qualname__}(): its source is "
+                f"unavailable ({exc.message.split(' (')[0]}) and it has no derivative rule.",
+                call_node, SourceUnavailableError,
+                hint="Define it in a .py file, or register a rule with @srcgrad.adjoint."
+            ) from None
         if art not in self.deps:
             self.deps.append(art)
         return art.functions["fwd"], art.functions["bwd"]
@@ -301,6 +310,21 @@ class _Job:
             self.check_once(of, _assignment_counts(original), "of", original)
             return of, of, body
         if isinstance(of, int) and not isinstance(of, bool):
+            returned = [n.value for n in gast.walk(original) if isinstance(n, gast.Return)]
+            sizes = {len(v.elts) for v in returned if isinstance(v, (gast.Tuple, gast.List))}
+            if len(sizes) != 1 or len(sizes) != len({id(v) for v in returned}) and \
+                    not all(isinstance(v, (gast.Tuple, gast.List)) for v in returned):
+                raise ArgumentError(
+                    f"of={of} selects an element of a returned tuple, but "
+                    f"{self.source.name}() does not return a tuple literal",
+                    filename=self.source.filename, lineno=original.lineno,
+                    function=self.source.name, hint="Use of=NAME for a local variable.")
+            size = sizes.pop()
+            if not -size <= of < size:
+                raise ArgumentError(
+                    f"of={of} is out of range: {self.source.name}() returns {size} values",
+                    filename=self.source.filename, lineno=original.lineno,
+                    function=self.source.name)
             tmp = self.ctx.namer.fresh("out")
             body = body + [assign(tmp, gast.Subscript(value=name(result), slice=const(of),
                                                       ctx=gast.Load()), ret)]
@@ -345,7 +369,12 @@ class _Job:
             functions.append(_funcdef(main, clone_args(tree.args), body))
             names = {"main": main}
         else:
-            saved = sorted(sweeps.saved_names - set(sweeps.captured.values()))
+            grads = [grad_of(w, sweeps.final_states) for w in wrt_names]
+            needed = set(sweeps.saved_names)
+            for g in grads:
+                needed |= load_names(g)
+            saved = sorted(needed - set(sweeps.captured.values()) - set(ctx.helpers.bound)
+                           - set(rev.adjoints.values()))
             if sweeps.uses_stack and rev.stack not in saved:
                 saved.append(rev.stack)
             saved_tuple = gast.Tuple(elts=[name(s) for s in saved], ctx=gast.Load())
@@ -362,7 +391,6 @@ class _Job:
                 if sweeps.uses_stack:  # the pullback may run again: pop from a copy
                     bwd_body.append(assign(rev.stack, call("list", [name(rev.stack)])))
             bwd_body += sweeps.adjoint
-            grads = [grad_of(w, sweeps.final_states) for w in wrt_names]
             bwd_body.append(gast.Return(value=gast.Tuple(elts=grads, ctx=gast.Load())
                                         if len(grads) != 1 else grads[0]))
             functions.append(_funcdef(fwd, clone_args(tree.args), fwd_body))

@@ -39,9 +39,9 @@ class SrcgradError(Exception):
                 text = line.rstrip("\n")
                 stripped = text.lstrip()
                 parts.append("    " + stripped)
-                if self.col is not None:
-                    offset = max(self.col - (len(text) - len(stripped)), 0)
-                    parts.append("    " + " " * offset + "^")
+                col = self.col if self.col is not None else len(text) - len(stripped)
+                offset = max(col - (len(text) - len(stripped)), 0)
+                parts.append("    " + " " * offset + "^")
         if self.hint:
             parts.append(self.hint)
         return "\n".join(parts)

@@ -195,6 +195,13 @@ def zeros_like(x):
     return 0.0 * x if isinstance(x, (float, complex, np.inexact)) else 0.0
 
 
+def add(a, b):
+    """a + b for adjoints that may be tuples or lists of adjoints (elementwise)."""
+    if isinstance(a, (tuple, list)):
+        return type(a)(add(x, y) for x, y in zip(a, b))
+    return a + b
+
+
 def scatter_add(acc, x, idx, g):
     """Return acc + (the adjoint of `x[idx]` carrying `g`), with acc None meaning zero.
 
@@ -206,9 +213,9 @@ def scatter_add(acc, x, idx, g):
         if isinstance(idx, slice):
             positions = range(len(x))[idx]
             for k, gk in zip(positions, g):
-                acc[k] = acc[k] + gk
+                acc[k] = add(acc[k], gk)
         else:
-            acc[idx] = acc[idx] + g
+            acc[idx] = add(acc[idx], g)
         return type(x)(acc)
     if acc is None:
         acc = zeros_like(np.asarray(x))
@@ -247,6 +254,11 @@ def seed(y):
     """The cotangent of a scalar or array output: ones, i.e. d sum(y) / dy."""
     if isinstance(y, (float, int)):
         return 1.0
+    if isinstance(y, (tuple, list, dict)):
+        from .errors import ArgumentError
+        raise ArgumentError(
+            f"the differentiated function returned a {type(y).__name__}, not a number or "
+            "an array.", hint="Pick one element with of=INDEX, or return a single value.")
     return np.ones_like(y, dtype=None if np.result_type(y).kind in "fc" else float)
 
 

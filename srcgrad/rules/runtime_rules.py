@@ -67,4 +67,10 @@ def _(y, g, a, b):
     d[a] = matmul_grad_a(g, a, d[y])
 
 
+@adjoint(rt.add)
+def _(y, a, b):
+    d[a] = d[y]
+    d[b] = d[y]
+
+
 nondifferentiable(rt.seed, rt.zeros_like)

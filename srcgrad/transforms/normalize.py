@@ -89,6 +89,8 @@ def normalize(tree, ctx):
 
 
 def _check_supported(tree, ctx):
+    if isinstance(tree, gast.AsyncFunctionDef):
+        raise ctx.error(_UNSUPPORTED[gast.AsyncFunctionDef], tree)
     for node in gast.walk(tree):
         if node is tree:
             continue
@@ -425,29 +427,31 @@ class _Anf:
             pre = [gast.Assign(targets=[s.target], value=name(var))]
             return gast.For(target=store(var), iter=name(rng), body=self.block(pre + s.body),
                             orelse=[], type_comment=None)
-        if kind == "enumerate":
-            seq_expr = it.args[0]
-            start = it.args[1] if len(it.args) > 1 else None
-            seq = self.named(seq_expr, out, "seq")
-            k = self.temp("k")
-            index = name(k) if start is None else gast.BinOp(left=name(k), op=gast.Add(),
-                                                             right=start)
-            item = gast.Tuple(elts=[index, gast.Subscript(value=name(seq), slice=name(k),
-                                                          ctx=gast.Load())], ctx=gast.Load())
-            return self.index_loop(s, k, call("len", [name(seq)]), item, out)
-        if kind == "zip":
-            seqs = [self.named(a, out, "seq") for a in it.args]
-            k = self.temp("k")
-            count = call("min", [call("len", [name(q)]) for q in seqs]) if len(seqs) > 1 \
-                else call("len", [name(seqs[0])])
-            item = gast.Tuple(elts=[gast.Subscript(value=name(q), slice=name(k),
-                                                   ctx=gast.Load()) for q in seqs],
-                              ctx=gast.Load())
-            return self.index_loop(s, k, count, item, out)
-        seq = self.named(it, out, "seq")
         k = self.temp("k")
-        item = gast.Subscript(value=name(seq), slice=name(k), ctx=gast.Load())
-        return self.index_loop(s, k, call("len", [name(seq)]), item, out)
+        count, item = self.iter_plan(it, k, out)
+        return self.index_loop(s, k, count, item, out)
+
+    def iter_plan(self, it, k, out):
+        """(count, item): how many items the iterable `it` has and the item at index k.
+        enumerate() and zip() are taken apart; anything else is indexed."""
+        kind = self.iter_kind(it)
+        if kind == "enumerate":
+            count, item = self.iter_plan(it.args[0], k, out)
+            index = name(k) if len(it.args) == 1 else gast.BinOp(
+                left=name(k), op=gast.Add(), right=self.atom(it.args[1], out))
+            return count, gast.Tuple(elts=[index, item], ctx=gast.Load())
+        if kind == "zip":
+            plans = [self.iter_plan(a, k, out) for a in it.args]
+            counts = [c for c, _ in plans]
+            count = counts[0] if len(counts) == 1 else call("min", counts)
+            return count, gast.Tuple(elts=[i for _, i in plans], ctx=gast.Load())
+        if kind == "range":
+            rng = self.named(it, out, "steps")
+            return call("len", [name(rng)]), gast.Subscript(value=name(rng), slice=name(k),
+                                                            ctx=gast.Load())
+        seq = self.named(it, out, "seq")
+        return call("len", [name(seq)]), gast.Subscript(value=name(seq), slice=name(k),
+                                                        ctx=gast.Load())
 
     def index_loop(self, s, k, count, item, out):
         n = self.temp("n")

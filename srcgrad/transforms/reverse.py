@@ -176,6 +176,9 @@ class Reverse:
         if st == ZERO:
             out.append(assign(dx, expr))
             state[dx] = OWNED if fresh else SOME
+        elif x in self.containers:  # tuple/list adjoints add elementwise
+            out.append(assign(dx, call(self.rt("add"), [name(dx), expr])))
+            state[dx] = SOME
         elif st == OWNED:
             out.append(gast.AugAssign(target=store(dx), op=gast.Add(), value=expr))
         else:
@@ -567,7 +570,16 @@ class Reverse:
     # ---- driver ----------------------------------------------------------------------
 
     def prepare(self, body):
-        """Allocate names for loop counters, call saves and subscript saves."""
+        """Allocate names for loop counters, call saves and subscript saves; find the
+        names that hold tuples or lists (their adjoints are tuples or lists too)."""
+        self.containers = set()
+        for s in statements(body):
+            if isinstance(s, gast.Assign):
+                t = s.targets[0]
+                if isinstance(t, gast.Tuple):
+                    self.containers.add(s.value.id)
+                elif isinstance(t, gast.Name) and isinstance(s.value, (gast.Tuple, gast.List)):
+                    self.containers.add(t.id)
         self.loop_counts = {}
         self.setitem_saves = {}
         for s in statements(body):
