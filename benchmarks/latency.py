@@ -22,26 +22,27 @@ def fresh_function(srcgrad, fn):
     return exec_source(fn, {}, tag="cold")
 
 
-def cold_compile(srcgrad, fn, wrt, args, repeats, min_sample):
+def cold_compile(srcgrad, fn, wrt, args, repeats, min_sample, clock=perf_counter):
     """Median seconds of grad(f) creation + first call, minus a warm call."""
     g = srcgrad.grad(fn, wrt=wrt)
-    warm = interleaved({"warm": lambda: g(*args)}, max(3, repeats), min_sample)["warm"]
+    warm = interleaved({"warm": lambda: g(*args)}, max(3, repeats), min_sample,
+                       clock=clock)["warm"]
     ts = []
     for _ in range(repeats):
         f = fresh_function(srcgrad, fn)
-        t0 = perf_counter()
+        t0 = clock()
         srcgrad.grad(f, wrt=wrt)(*args)
-        ts.append(perf_counter() - t0)
+        ts.append(clock() - t0)
     # Leave srcgrad's cache warm again for whatever runs next.
     srcgrad.grad(fn, wrt=wrt)(*args)
     return max(statistics.median(ts) - warm, 0.0), warm
 
 
-def warm_lookup(srcgrad, repeats, min_sample):
+def warm_lookup(srcgrad, repeats, min_sample, clock=perf_counter):
     """Seconds that `srcgrad.grad(f)(x)` costs over calling a kept gradient."""
     g = srcgrad.grad(trivial)
     g(1.5)
     t = interleaved({"kept": lambda: g(1.5),
                      "lookup": lambda: srcgrad.grad(trivial)(1.5)},
-                    repeats, min_sample)
+                    repeats, min_sample, clock=clock)
     return t["lookup"] - t["kept"], t["kept"]

@@ -78,7 +78,8 @@ def compile_table(comp):
              "|---|---|---|---|---|"]
     for c in comp["cold"]:
         if c.get("error"):
-            lines.append(f"| cold compile `{c['name']}` | ERROR | - | < {COLD_COMPILE * 1e3:g} ms | no |")
+            lines.append(f"| cold compile `{c['name']}` | ERROR | - | "
+                         f"< {COLD_COMPILE * 1e3:g} ms | no |")
             continue
         met = "yes" if c["cold"] < COLD_COMPILE else "no"
         lines.append(f"| cold compile `{c['name']}` | {fmt_time(c['cold'])} | "
@@ -134,7 +135,10 @@ def markdown(results, argv):
         "`" + " ".join(["python -m benchmarks"] + list(argv)) + "`",
         "",
         f"{datetime.date.today()}, Python {platform.python_version()}, {vers}, "
-        f"{os.cpu_count()} CPUs. Median of {opts.reps} interleaved repetitions, "
+        f"{os.cpu_count()} CPUs, BLAS/torch/XLA threads: {opts.threads or 'library defaults'}, "
+        f"load average {results['load'][0]:.2f} before / {results['load'][-1]:.2f} after. "
+        f"Clock: {'time.perf_counter' if opts.clock == 'wall' else 'time.process_time'}. "
+        f"Median of {opts.reps} interleaved repetitions, "
         f"each sample ≥ {opts.min_sample * 1e3:g} ms; time is per gradient call, "
         "(ratio) is to the hand-written NumPy adjoint. The autograd column's ratio "
         "is also the ceiling of srcgrad's speed-up over autograd.", "",
@@ -156,7 +160,8 @@ def markdown(results, argv):
     if results["problems"]:
         lines += problems_section(results["problems"])
     else:
-        lines += ["All gradients agree with the hand-written adjoints (np.allclose, rtol 1e-6).", ""]
+        lines += ["All gradients agree with the hand-written adjoints "
+                  "(np.allclose, rtol 1e-6).", ""]
     return "\n".join(lines)
 
 

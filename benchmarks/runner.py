@@ -3,13 +3,15 @@ import argparse
 import inspect
 import os
 import sys
+import time
 import traceback
 
 import numpy as np
 
 from . import latency, memory, report
 from .systems import AUTOGRAD, HAND, SRCGRAD, NotApplicable, Systems
-from .timing import interleaved
+from .threads import DEFAULT as DEFAULT_THREADS
+from .timing import CLOCKS, interleaved
 from .workloads import all_modules
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,16 +28,25 @@ def parse_args(argv):
     p.add_argument("--png", metavar="PATH",
                    help="MLP time-vs-size plot (needs matplotlib); full runs default "
                         "to benchmarks/mlp_scaling.png")
-    p.add_argument("--out", metavar="PATH", default=os.path.join(HERE, "results.md"),
-                   help="where to write the Markdown report (default benchmarks/results.md)")
+    p.add_argument("--out", metavar="PATH",
+                   help="where to write the Markdown report (default benchmarks/results.md; "
+                        "--quick writes none unless given, to keep the full results)")
     p.add_argument("--reps", type=int, help="repetitions per system (default 31, quick 5)")
     p.add_argument("--min-sample", type=float, default=0.002,
                    help="seconds each timed sample lasts at least (default 0.002)")
+    p.add_argument("--threads", type=int, metavar="N", default=DEFAULT_THREADS,
+                   help="cap BLAS/torch/XLA thread pools to N (default 1; 0: the "
+                        "libraries' own defaults)")
+    p.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                   help="wall: time.perf_counter (default); cpu: time.process_time, "
+                        "steadier on a loaded machine (use with --threads 1)")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 if any gradient mismatches or any system fails")
     args = p.parse_args(argv)
     if args.reps is None:
         args.reps = 5 if args.quick else 31
+    if args.out is None and not args.quick:
+        args.out = os.path.join(HERE, "results.md")
     args.only = [t.strip() for t in args.only.split(",")] if args.only else None
     return args
 
@@ -150,7 +161,8 @@ def run_case(case, systems, opts, problems, say):
     def progress(rep, reps):
         say(f"  {case.name}: repetition {rep + 1}/{reps} ({', '.join(runners)})",
             transient=True)
-    row["times"] = interleaved(runners, opts.reps, opts.min_sample, progress)
+    row["times"] = interleaved(runners, opts.reps, opts.min_sample, progress,
+                               CLOCKS[opts.clock])
     return row
 
 
@@ -164,7 +176,7 @@ def run_compile(systems, modules, opts, problems, say):
         args = case.extra.get("cold_args", case.args)
         try:
             cold, warm = latency.cold_compile(sg, case.fn, case.wrt, args, reps,
-                                              opts.min_sample)
+                                              opts.min_sample, CLOCKS[opts.clock])
             out["cold"].append(dict(name=case.fn.__name__, cold=cold, warm=warm))
         except Exception as exc:
             out["cold"].append(dict(name=case.fn.__name__, error=True))
@@ -173,7 +185,8 @@ def run_compile(systems, modules, opts, problems, say):
                                  detail=short_tb(), source=inspect.getsource(case.fn)))
     say("  warm lookup")
     try:
-        out["lookup"] = latency.warm_lookup(sg, opts.reps, opts.min_sample)
+        out["lookup"] = latency.warm_lookup(sg, opts.reps, opts.min_sample,
+                                            CLOCKS[opts.clock])
     except Exception as exc:
         problems.append(dict(system=SRCGRAD, case="warm lookup", kind="error",
                              message=f"{type(exc).__name__}: {exc}", detail=short_tb(),
@@ -203,16 +216,21 @@ def main(argv=None):
     opts = parse_args(sys.argv[1:] if argv is None else argv)
     say = Progress()
     say("importing systems...")
-    systems = Systems()
+    load_before = os.getloadavg()[0]
+    systems = Systems(threads=opts.threads or None)
     modules = all_modules()
     cases = [c for m in modules for c in m.cases(quick=opts.quick) if selected(c, opts.only)]
     problems, rows = [], []
     for i, case in enumerate(cases):
+        t0 = time.perf_counter()
         say(f"[{i + 1}/{len(cases)}] {case.name}")
         rows.append(run_case(case, systems, opts, problems, say))
+        say(f"[{i + 1}/{len(cases)}] {case.name}: {time.perf_counter() - t0:.1f} s",
+            final=True)
     results = {"rows": rows, "problems": problems, "notes": list(systems.notes),
                "versions": systems.versions(), "opts": opts,
-               "systems": systems.available, "compile": None, "memory": None}
+               "systems": systems.available, "compile": None, "memory": None,
+               "load": [load_before]}
     if SRCGRAD in systems.available and section_on("compile", opts.only, ("latency",)):
         say("compile latency")
         results["compile"] = run_compile(systems, modules, opts, problems, say)
@@ -220,16 +238,18 @@ def main(argv=None):
         say("peak memory")
         results["memory"] = run_memory(systems, opts, problems, say)
     say("done", final=True)
+    results["load"].append(os.getloadavg()[0])
 
     md = report.markdown(results, argv=sys.argv[1:] if argv is None else argv)
     print(md)
-    with open(opts.out, "w") as fh:
-        fh.write(md)
+    if opts.out:
+        with open(opts.out, "w") as fh:
+            fh.write(md)
+        sys.stderr.write(f"report written to {opts.out}\n")
     png = opts.png or (None if opts.quick else os.path.join(HERE, "mlp_scaling.png"))
     if png:
         note = report.plot_mlp(rows, png)
         sys.stderr.write(note + "\n")
-    sys.stderr.write(f"report written to {opts.out}\n")
     if problems:
         sys.stderr.write(f"!!! {len(problems)} problem(s): see the Problems section\n")
     return 1 if (opts.strict and problems) else 0

@@ -33,7 +33,7 @@ def _try_import(name):
 class Systems:
     """Imports what is installed; `notes` says what was skipped and why."""
 
-    def __init__(self):
+    def __init__(self, threads=None):
         self.notes = []
         self.available = [HAND]
         self.srcgrad, err = _try_import("srcgrad")
@@ -58,6 +58,8 @@ class Systems:
         if self.torch is None:
             self.notes.append("PyTorch not installed; skipped.")
         else:
+            if threads is not None:
+                self.torch.set_num_threads(threads)
             self.available.append(TORCH)
         self.jax, err = _try_import("jax")
         if self.jax is None:

@@ -119,6 +119,10 @@ def vjp(fun, *args, wrt=0, of=None, optimize=True, unroll="auto", **kwargs):
     single = not isinstance(wrt, tuple)
 
     def pullback(cotangent):
+        if np.shape(cotangent) != np.shape(value):
+            raise ArgumentError(
+                f"the cotangent has shape {np.shape(cotangent)}, but "
+                f"{fun.__qualname__}() returned a value of shape {np.shape(value)}")
         grads = art.functions["bwd"](saved, cotangent)
         if single:
             grads = (grads,)

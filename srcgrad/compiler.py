@@ -25,7 +25,7 @@ from .transforms.normalize import Context, normalize
 from .transforms.optimize import optimize
 from .transforms.reverse import Reverse, ZERO
 from .transforms.shapes import infer as infer_shapes
-from .transforms.syntax import assign, call, const, load_names, name, store
+from .transforms.syntax import assign, call, const, load_names, name, store, store_names
 
 _lock = threading.RLock()
 _cache = weakref.WeakKeyDictionary()   # fn -> {spec key: Artifact}
@@ -81,16 +81,17 @@ class Artifact:
         return all(dep.valid() for dep in self.deps)
 
     def full_text(self):
-        """This artifact's source preceded by the callees' adjoints it uses."""
+        """This artifact's source followed by the callees' adjoints it uses (first, so
+        that a file holding it keeps the line numbers of the code that runs)."""
         seen, parts = set(), []
 
         def visit(a):
             if id(a) in seen:
                 return
             seen.add(id(a))
+            parts.append(a.text)
             for dep in a.deps:
                 visit(dep)
-            parts.append(a.text)
         visit(self)
         return "\n\n".join(parts)
 
@@ -262,7 +263,11 @@ class _Job:
                                         seed_expr)
         guards = _guards(src, resolver.guards)
         info = {"wrt": wrt_names, "output": output, "filename": src.filename}
-        return Artifact(functions, text, guards, self.deps, self.spec, info)
+        art = Artifact(functions, text, guards, self.deps, self.spec, info)
+        if self.spec.save_to and self.deps:  # the file holds the callees' adjoints too
+            with open(self.spec.save_to, "w") as fh:
+                fh.write(art.full_text())
+        return art
 
     def resolve_wrt(self, original, tree):
         names, cuts = [], set()
@@ -373,8 +378,11 @@ class _Job:
             needed = set(sweeps.saved_names)
             for g in grads:
                 needed |= load_names(g)
-            saved = sorted(needed - set(sweeps.captured.values()) - set(ctx.helpers.bound)
-                           - set(rev.adjoints.values()))
+            primal_names = set(self.params)
+            for st in sweeps.primal:
+                primal_names |= store_names(st)
+            saved = sorted((needed & primal_names) - set(sweeps.captured.values())
+                           - set(ctx.helpers.bound) - set(rev.adjoints.values()))
             if sweeps.uses_stack and rev.stack not in saved:
                 saved.append(rev.stack)
             saved_tuple = gast.Tuple(elts=[name(s) for s in saved], ctx=gast.Load())
@@ -431,6 +439,7 @@ class _Job:
                                         ctx.helpers.bound, self.fn,
                                         save_to=self.spec.save_to)
         out = {role: built[n] for role, n in names.items()}
+        self.save_file = filename if self.spec.save_to else None
         for f in out.values():
             f.__srcgrad_source__ = text
         if "main" in out:
@@ -472,7 +481,7 @@ def _funcdef(name_, args, body):
 
 def _describe(obj):
     if hasattr(obj, "__srcgrad_source__"):
-        return "generated above"
+        return "generated below"
     mod = getattr(obj, "__module__", None)
     qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     if isinstance(obj, type(np)):

@@ -266,7 +266,7 @@ def cast_like(g, x):
     """The gradient `g` in the type, shape and dtype of the argument `x`."""
     if isinstance(x, bool):
         raise TypeError("cannot differentiate with respect to a bool")
-    if isinstance(x, float):
+    if type(x) is float:
         return float(np.sum(g)) if np.ndim(g) else float(g)
     if isinstance(x, complex):
         return complex(g)
@@ -283,5 +283,5 @@ def cast_like(g, x):
             out = np.array(out)
         return out
     if isinstance(x, np.generic):
-        return x.dtype.type(g)
+        return x.dtype.type(np.sum(g) if np.ndim(g) else g)
     return g

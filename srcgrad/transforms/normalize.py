@@ -73,6 +73,7 @@ class Context:
 
 def normalize(tree, ctx):
     _check_supported(tree, ctx)
+    _check_aliasing(tree, ctx)
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
     if tree.args.vararg is not None:
         params.append(tree.args.vararg.id)
@@ -108,6 +109,67 @@ def _check_supported(tree, ctx):
                             "and call it.")
         if kind in (gast.While, gast.For) and node.orelse:
             raise ctx.error("`else` clauses on loops are not supported", node.orelse[0])
+
+
+_VIEW_METHODS = {"T", "reshape", "ravel", "transpose", "view", "swapaxes", "squeeze"}
+
+
+def _check_aliasing(tree, ctx):
+    """Refuse in-place updates of an array that another local name also refers to.
+
+    `z = y; z += 1` changes y too in NumPy; srcgrad reads `z += e` as `z = z + e` and
+    tracks values, not objects, so such a program would get a silently wrong gradient.
+    """
+    aliases = {}
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], gast.Name):
+            source = _alias_source(node.value)
+            if source is not None and source != node.targets[0].id:
+                aliases.setdefault(node.targets[0].id, set()).add(source)
+                aliases.setdefault(source, set()).add(node.targets[0].id)
+    if not aliases:
+        return
+    for node in gast.walk(tree):
+        mutated = None
+        if isinstance(node, gast.AugAssign):
+            target = node.target
+            mutated = target.id if isinstance(target, gast.Name) else \
+                _base_name(target)
+        elif isinstance(node, gast.Assign):
+            for t in node.targets:
+                if isinstance(t, gast.Subscript):
+                    mutated = _base_name(t)
+        if mutated in aliases:
+            other = sorted(aliases[mutated])[0]
+            raise ctx.error(
+                f"in-place update of `{mutated}`, which shares its array with `{other}`: "
+                "srcgrad cannot follow changes made through another name",
+                node, hint=f"Make a copy first (`{mutated} = {other}.copy()`), or write "
+                           f"`{mutated} = {mutated} + ...` to build a new array.")
+
+
+def _alias_source(value):
+    if isinstance(value, gast.Name):
+        return value.id
+    if isinstance(value, gast.Attribute) and value.attr == "T" and \
+            isinstance(value.value, gast.Name):
+        return value.value.id
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute):
+        f = value.func
+        if f.attr in _VIEW_METHODS and isinstance(f.value, gast.Name) and \
+                f.value.id not in ("np", "numpy"):
+            return f.value.id
+        if f.attr in ("reshape", "transpose", "ravel", "squeeze") and value.args and \
+                isinstance(value.args[0], gast.Name):
+            return value.args[0].id
+    return None
+
+
+def _base_name(target):
+    while isinstance(target, gast.Subscript):
+        target = target.value
+    return target.id if isinstance(target, gast.Name) else None
 
 
 # --- break / continue / return -> flags ---------------------------------------

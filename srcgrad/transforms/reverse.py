@@ -21,7 +21,7 @@ from ..errors import UnsupportedSyntaxError
 from .. import runtime
 from ..resolve import operator_for
 from .activity import popped_list, pushed_list, statements, value_kind
-from .syntax import assign, call, clone, comment, const, load_names, name, store
+from .syntax import assign, call, clone, comment, const, load_names, name, store, store_names
 
 ZERO, OWNED, SOME = "zero", "owned", "some"
 
@@ -609,11 +609,12 @@ class Reverse:
         sweeps.saved_names = needed
         # decide, per assignment site, whether to save/restore
         first_defs = _first_definitions(body, params)
+        dead = _dead_restores(adjoint, set(params))
         save_sites = {}
         for (site, xs, depth) in _markers(primal, "srcgrad_save"):
             for x in xs:
-                if (site, x) in first_defs:
-                    continue  # nothing to restore: no earlier value exists
+                if (site, x) in first_defs or (site, x) in dead:
+                    continue  # no earlier value exists, or nothing reads it
                 if x in needed and (assigned.get(x, 0) > 1 or x in params
                                     or self.job.in_loop(x)):
                     save_sites[(site, x)] = depth
@@ -670,6 +671,47 @@ class Reverse:
                 continue  # a branch with nothing left to replay
             out.append(s)
         return out
+
+
+def _dead_restores(adjoint, live_at_end):
+    """Restore markers (site, name) whose restored value the rest of the adjoint sweep
+    never reads: by liveness analysis over the structured adjoint code."""
+    dead = set()
+
+    def block(stmts, live, final):
+        for st in reversed(stmts):
+            live = stmt(st, live, final)
+        return live
+
+    def stmt(st, live, final):
+        info = getattr(st, "srcgrad_restore", None)
+        if info is not None:
+            if final and info[1] not in live:
+                dead.add(info)
+            return live - {info[1]}
+        if getattr(st, "srcgrad_comment", False):
+            return live
+        if isinstance(st, gast.If):
+            return block(st.body, live, final) | block(st.orelse, live, final) | \
+                load_names(st.test)
+        if isinstance(st, (gast.For, gast.While)):
+            head = load_names(st.iter if isinstance(st, gast.For) else st.test)
+            cur = set(live)
+            for _ in range(20):
+                new = live | block(st.body, cur, False) | head
+                if new == cur:
+                    break
+                cur = new
+            block(st.body, cur, final)
+            return cur
+        uses = load_names(st)
+        if isinstance(st, gast.AugAssign) and isinstance(st.target, gast.Name):
+            uses.add(st.target.id)
+        defs = store_names(st) if isinstance(st, (gast.Assign, gast.AugAssign)) else set()
+        return (live - defs) | uses
+
+    block(adjoint, set(live_at_end), True)
+    return dead
 
 
 def _first_definitions(body, params):
