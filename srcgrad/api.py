@@ -1,6 +1,7 @@
 """The public API: grad, value_and_grad, vjp, show, stop_gradient."""
 import functools
 import inspect
+import weakref
 
 import numpy as np
 
@@ -57,26 +58,50 @@ _SCALARS = (float, int, bool)
 
 def shape_key(args):
     """The argument shapes generated code is specialized on (None where unknown)."""
-    return tuple(a.shape if type(a) is np.ndarray else
-                 () if type(a) in _SCALARS or isinstance(a, np.generic) else None
-                 for a in args)
+    key = []
+    for a in args:
+        t = type(a)
+        key.append(a.shape if t is np.ndarray else () if t in _SCALARS or
+                   isinstance(a, np.generic) else None)
+    return tuple(key)
+
+
+_wrappers = weakref.WeakKeyDictionary()  # fun -> {options: gradient function}
 
 
 def _make(fun, mode, wrt, of, optimize, unroll, save_to):
+    """The gradient function of `fun`; the same object for the same options, so that
+    `srcgrad.grad(f)(x)` in a loop costs a dictionary lookup, not a new wrapper."""
+    options = (mode, wrt, of, optimize, unroll, save_to)
+    try:
+        known = _wrappers.get(fun)
+        if known is not None and options in known:
+            return known[options]
+    except TypeError:  # unhashable options or a non-weakrefable callable
+        return _new_wrapper(fun, mode, wrt, of, optimize, unroll, save_to)
+    wrapper = _new_wrapper(fun, mode, wrt, of, optimize, unroll, save_to)
+    try:
+        _wrappers.setdefault(fun, {})[options] = wrapper
+    except TypeError:
+        pass
+    return wrapper
+
+
+def _new_wrapper(fun, mode, wrt, of, optimize, unroll, save_to):
     spec = compiler.Spec(wrt=wrt, of=of, mode=mode, optimize=optimize, unroll=unroll,
                          save_to=save_to)
     slots = _wrt_slots(fun, wrt)
-    specs = {}  # argument shapes -> Spec specialized on them
+    arts = {}  # argument shapes -> Artifact specialized on them
 
     @functools.wraps(fun)
     def gradient(*args, **kwargs):
         if slots:
             _check_values(slots, args, kwargs, fun)
         key = shape_key(args) if not kwargs else None
-        special = specs.get(key)
-        if special is None:
-            special = specs[key] = spec.with_shapes(key)
-        return compiler.compile(fun, special).functions["main"](*args, **kwargs)
+        art = arts.get(key)
+        if art is None or not art.valid():
+            art = arts[key] = compiler.compile(fun, spec.with_shapes(key))
+        return art.main(*args, **kwargs)
 
     gradient.__srcgrad_wrapped__ = lambda: compiler.compile(fun, spec).functions["main"]
     return gradient

@@ -16,7 +16,7 @@ import gast
 import numpy as np
 
 from . import codegen, runtime, source as source_mod
-from .errors import (ArgumentError, NoRuleError, SourceUnavailableError, SrcgradError,
+from .errors import (ArgumentError, SourceUnavailableError, SrcgradError,
                      UnsupportedSyntaxError)
 from .naming import Namer
 from .resolve import Resolver
@@ -66,8 +66,13 @@ class Artifact:
         self.deps = deps
         self.spec = spec
         self.info = info
+        self.main = functions.get("main")
+        self.generation = _generation[0]
 
     def valid(self):
+        """Whether every name resolution this code relied on still holds."""
+        if self.generation != _generation[0]:
+            return False
         for namespace, key, obj in self.guards:
             if isinstance(namespace, dict):
                 if namespace.get(key, _missing) is not obj:
@@ -99,9 +104,14 @@ class Artifact:
 _missing = object()
 
 
+_generation = [0]  # bumped by clear_cache(): older artifacts are no longer valid
+
+
 def clear_cache():
+    """Forget every compiled adjoint (the next call compiles again)."""
     with _lock:
         _cache.clear()
+        _generation[0] += 1
 
 
 def compile(fn, spec):

@@ -264,10 +264,12 @@ def seed(y):
 
 def cast_like(g, x):
     """The gradient `g` in the type, shape and dtype of the argument `x`."""
+    if type(x) is float:
+        if type(g) is float:
+            return g
+        return float(np.sum(g)) if np.ndim(g) else float(g)
     if isinstance(x, bool):
         raise TypeError("cannot differentiate with respect to a bool")
-    if type(x) is float:
-        return float(np.sum(g)) if np.ndim(g) else float(g)
     if isinstance(x, complex):
         return complex(g)
     if isinstance(x, (list, tuple)):

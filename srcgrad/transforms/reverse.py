@@ -16,12 +16,14 @@ Invariants of the generated code:
     `while` loops count their iterations; `for` loops replay `reversed(range)`.
 """
 import gast
+import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from .. import runtime
 from ..resolve import operator_for
 from .activity import popped_list, pushed_list, statements, value_kind
-from .syntax import assign, call, clone, comment, const, load_names, name, store, store_names
+from .syntax import (assign, call, clone, comment, const, load_names, name, rename, store,
+                     store_names)
 
 ZERO, OWNED, SOME = "zero", "owned", "some"
 
@@ -267,12 +269,21 @@ class Reverse:
                     return n
 
                 def visit_Call(t, n):
+                    fobj = _template_object(n.func, rule.globals)
                     t.generic_visit(n)
-                    if isinstance(n.func, gast.Name) and n.func.id == "unbroadcast" and \
-                            rule.globals.get("unbroadcast") is runtime.unbroadcast:
+                    if fobj is runtime.unbroadcast:
                         if elide or self.same_shape(n.args[1], y):
                             return n.args[0]
+                        return self.inline_unbroadcast(n, y)
+                    if fobj in _MATMUL_GRADS:
+                        return self.inline_matmul(n, fobj)
+                    if fobj is np.where and isinstance(n.args[0], gast.Constant):
+                        return n.args[1] if n.args[0].value else n.args[2]
                     return n
+
+                def visit_BinOp(t, n):
+                    t.generic_visit(n)
+                    return _fold(n)
 
                 def visit_Name(t, n):
                     if n.id == rule.result:
@@ -311,6 +322,45 @@ class Reverse:
                 temps[target.id] = self.namer.fresh(target.id)
                 out.append(assign(temps[target.id], subst(stmt.value)))
         return out
+
+    def shape(self, node):
+        if isinstance(node, gast.Name):
+            return self.job.shapes.get(node.id)
+        if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
+            return ()
+        return None
+
+    def inline_unbroadcast(self, n, y):
+        """unbroadcast(g, x) as one np.sum when the shapes of g (that of y) and x are
+        known statically; the helper call otherwise."""
+        gs, xs = self.job.shapes.get(y), self.shape(n.args[1])
+        if gs is None or xs is None or len(xs) > len(gs):
+            return n
+        lead = len(gs) - len(xs)
+        axes = list(range(lead)) + [lead + i for i, k in enumerate(xs)
+                                    if k == 1 and gs[lead + i] != 1]
+        if not axes:
+            return n.args[0]
+        npn = name(self.helper(np, "np"))
+        total = call(gast.Attribute(value=npn, attr="sum", ctx=gast.Load()), [n.args[0]],
+                     [gast.keyword(arg="axis", value=const(tuple(axes)))])
+        if len(axes) == lead:
+            return total
+        return call(gast.Attribute(value=clone(npn), attr="reshape", ctx=gast.Load()),
+                    [total, const(tuple(xs))])
+
+    def inline_matmul(self, n, fobj):
+        """The adjoint of a product of vectors/matrices of statically known ranks,
+        written out (g @ b.T, a.T @ g, ...) instead of a helper call."""
+        g, a, b = n.args
+        sa, sb = self.shape(a), self.shape(b)
+        if sa is None or sb is None or not 1 <= len(sa) <= 2 or not 1 <= len(sb) <= 2:
+            return n
+        which = "a" if fobj in (runtime.matmul_grad_a, runtime.dot_grad_a) else "b"
+        form = _MATMUL_FORMS[(len(sa), len(sb), which)]
+        expr = gast.parse(form, mode="eval").body
+        npn = self.helper(np, "np")
+        return rename(expr, {"G": g, "A": a, "B": b, "np": npn})
 
     def same_shape(self, node, y):
         """Whether `node` is statically known to have the shape of `y` (after a
@@ -712,6 +762,50 @@ def _dead_restores(adjoint, live_at_end):
 
     block(adjoint, set(live_at_end), True)
     return dead
+
+
+_MATMUL_GRADS = (runtime.matmul_grad_a, runtime.matmul_grad_b, runtime.dot_grad_a,
+                 runtime.dot_grad_b)
+
+# (ndim of a, ndim of b, which operand) -> adjoint of a @ b given its cotangent G
+_MATMUL_FORMS = {
+    (1, 1, "a"): "G * B", (1, 1, "b"): "G * A",
+    (2, 2, "a"): "G @ B.T", (2, 2, "b"): "A.T @ G",
+    (2, 1, "a"): "np.outer(G, B)", (2, 1, "b"): "A.T @ G",
+    (1, 2, "a"): "B @ G", (1, 2, "b"): "np.outer(A, G)",
+}
+
+
+def _template_object(func, globals_):
+    """The object a template's call refers to (`np.where` -> numpy.where), or None."""
+    path = []
+    while isinstance(func, gast.Attribute):
+        path.append(func.attr)
+        func = func.value
+    if not isinstance(func, gast.Name) or func.id not in globals_:
+        return None
+    obj = globals_[func.id]
+    for part in reversed(path):
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def _fold(n):
+    """Fold arithmetic on numeric constants and the identities x ** 1, x * 1, 1 * x."""
+    left, right = n.left, n.right
+    lc = isinstance(left, gast.Constant) and isinstance(left.value, (int, float)) and \
+        not isinstance(left.value, bool)
+    rc = isinstance(right, gast.Constant) and isinstance(right.value, (int, float)) and \
+        not isinstance(right.value, bool)
+    ops = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
+           gast.Mult: lambda a, b: a * b}
+    if lc and rc and type(n.op) in ops:
+        return const(ops[type(n.op)](left.value, right.value))
+    if rc and right.value == 1 and isinstance(n.op, (gast.Pow, gast.Mult, gast.Div)):
+        return left
+    if lc and left.value == 1 and isinstance(n.op, gast.Mult):
+        return right
+    return n
 
 
 def _first_definitions(body, params):
