@@ -59,6 +59,7 @@ class Reverse:
         # such a name was never assigned its adjoint is never read, so it is preset to
         # None (and zeros_like(None) is a harmless 0.0).
         self.materialized = set()
+        self.available = {}
 
     # names
 
@@ -84,7 +85,9 @@ class Reverse:
 
     def adjoint_block(self, stmts, state, depth):
         out = []
-        for s in reversed(stmts):
+        available = self.available_calls(stmts)
+        for i, s in reversed(list(enumerate(stmts))):
+            self.available = available[i]
             block = self.adjoint_stmt(s, state, depth)
             if block:
                 origin = getattr(s, "origin", s)
@@ -279,6 +282,10 @@ class Reverse:
                         return self.inline_matmul(n, fobj)
                     if fobj is np.where and isinstance(n.args[0], gast.Constant):
                         return n.args[1] if n.args[0].value else n.args[2]
+                    if isinstance(fobj, np.ufunc) and not n.keywords:
+                        known = self.available.get(_call_key(fobj, n.args))
+                        if known is not None:
+                            return name(known)
                     return n
 
                 def visit_BinOp(t, n):
@@ -321,6 +328,28 @@ class Reverse:
             else:
                 temps[target.id] = self.namer.fresh(target.id)
                 out.append(assign(temps[target.id], subst(stmt.value)))
+        return out
+
+    def available_calls(self, stmts):
+        """For each statement of a block, the pure NumPy calls computed earlier in the
+        block whose operands and result are unchanged since: {key: name}. An adjoint
+        template that needs the same call (cos(x) in the rule of sin) reads the name."""
+        avail, out = {}, []
+        for st in stmts:
+            out.append(dict(avail))
+            changed = store_names(st) | {n.value.id for n in gast.walk(st)
+                                         if isinstance(n, gast.Subscript)
+                                         and isinstance(n.ctx, gast.Store)
+                                         and isinstance(n.value, gast.Name)}
+            avail = {k: v for k, v in avail.items()
+                     if v not in changed and not (set(k[1]) & {("n", c) for c in changed})}
+            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) and \
+                    isinstance(st.value, gast.Call) and not st.value.keywords:
+                callee = self.resolver.callee(st.value)
+                key = _call_key(callee.obj, st.value.args)
+                if callee.kind == "rule" and isinstance(callee.obj, np.ufunc) and key and \
+                        ("n", st.targets[0].id) not in key[1]:
+                    avail.setdefault(key, st.targets[0].id)
         return out
 
     def shape(self, node):
@@ -774,6 +803,19 @@ _MATMUL_FORMS = {
     (2, 1, "a"): "np.outer(G, B)", (2, 1, "b"): "A.T @ G",
     (1, 2, "a"): "B @ G", (1, 2, "b"): "np.outer(A, G)",
 }
+
+
+def _call_key(obj, args):
+    """A hashable key for the call obj(*args) over atoms, or None."""
+    parts = []
+    for a in args:
+        if isinstance(a, gast.Name):
+            parts.append(("n", a.id))
+        elif isinstance(a, gast.Constant) and isinstance(a.value, (int, float)):
+            parts.append(("c", a.value))
+        else:
+            return None
+    return (id(obj), tuple(parts))
 
 
 def _template_object(func, globals_):
