@@ -277,6 +277,9 @@ def cast_like(g, x):
             return type(x)(cast_like(gi, xi) for gi, xi in zip(g, x))
         return type(x)(cast_like(g, xi) for xi in x)
     if isinstance(x, np.ndarray):
+        if type(g) is np.ndarray and g.base is None and g.shape == x.shape and \
+                g.dtype == x.dtype and g is not x:
+            return g  # already a fresh array of the right kind
         g = unbroadcast(g, x) if np.shape(g) != x.shape else g
         out = np.asarray(g, dtype=x.dtype)
         if out.shape != x.shape:
