@@ -13,10 +13,10 @@ import srcgrad
 _count = itertools.count()
 
 
-def build(src, name, np_module=np, extra=None):
+def build(src, name, np_module=np, extra=None, filename=None):
     """Compile `src` under a linecache-registered filename and return `name` from it."""
     src = textwrap.dedent(src)
-    filename = f"<srcgrad-test-{next(_count)}>"
+    filename = filename or f"<srcgrad-test-{next(_count)}>"
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     namespace = {"np": np_module, "srcgrad": srcgrad}
     namespace.update(extra or {})

@@ -18,7 +18,7 @@ import pytest
 
 import srcgrad
 from srcgrad import compiler
-from reference import assert_close, check, numeric_grad, tape_grad
+from reference import assert_close, build, check, numeric_grad, tape_grad
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("SRCGRAD_UPDATE_SNAPSHOTS") == "1"
@@ -26,13 +26,7 @@ UPDATE = os.environ.get("SRCGRAD_UPDATE_SNAPSHOTS") == "1"
 
 def build_fixed(src, name, key, extra=None):
     """Like reference.build, but under the stable file name `<snapshot:KEY>`."""
-    src = textwrap.dedent(src)
-    filename = f"<snapshot:{key}>"
-    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
-    namespace = {"np": np, "srcgrad": srcgrad}
-    namespace.update(extra or {})
-    exec(compile(src, filename, "exec"), namespace)
-    return namespace[name]
+    return build(src, name, extra=extra, filename=f"<snapshot:{key}>")
 
 
 # name -> (source, function name, show() options, arguments for a sanity run)
