@@ -272,7 +272,9 @@ class _Jumps:
                 out += [assign(loop["skip"], const(True), s), assign(loop["stop"], const(True), s)]
             return out, True
         if isinstance(s, gast.If):
-            jumps = _contains(s.body + s.orelse, (gast.Break, gast.Continue, gast.Return))
+            inner = s.body + s.orelse
+            jumps = _contains(inner, (gast.Break, gast.Continue)) or \
+                _contains(inner, gast.Return, into_loops=True)
             s.body = self.block(s.body, loop) or [gast.Pass()]
             s.orelse = self.block(s.orelse, loop)
             return [s], jumps

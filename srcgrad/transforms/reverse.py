@@ -689,10 +689,13 @@ class Reverse:
         # decide, per assignment site, whether to save/restore
         first_defs = _first_definitions(body, params)
         dead = _dead_restores(adjoint, set(params))
+        # a save is useful only where its restore survives in the adjoint sweep (a loop
+        # with nothing to replay is dropped whole, restores included) and is read
+        restores = set(_markers(adjoint, "srcgrad_restore")) - dead
         save_sites = {}
         for (site, xs, depth) in _markers(primal, "srcgrad_save"):
             for x in xs:
-                if (site, x) in first_defs or (site, x) in dead:
+                if (site, x) in first_defs or (site, x) not in restores:
                     continue  # no earlier value exists, or nothing reads it
                 if x in needed and (assigned.get(x, 0) > 1 or x in params
                                     or self.job.in_loop(x)):
@@ -703,6 +706,8 @@ class Reverse:
                 locals_for[key] = self.namer.fresh(key[1] + "_old")
         primal = self.resolve_saves(primal, save_sites, locals_for)
         adjoint = self.resolve_restores(adjoint, save_sites, locals_for)
+        sweeps.saved_names = _loads(adjoint) - set(self.adjoints.values()) - \
+            set(self.ctx.helper_names())
         defined_first = {x for (_, x) in first_defs}
         sweeps.preinit = sorted(({x for (_, x) in save_sites} | self.materialized)
                                 - set(params) - defined_first)
