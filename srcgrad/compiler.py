@@ -371,6 +371,10 @@ class _Job:
         functions = []
         if mode in ("grad", "value_and_grad"):
             body = list(pre) + sweeps.primal
+            if mode == "value_and_grad":  # the adjoint sweep may restore older values
+                value = namer.fresh("value")
+                body.append(assign(value, name(value_name)))
+                value_name = value
             if active_out:
                 body.append(assign(rev.d(output), seed_expr))
             body += sweeps.adjoint

@@ -222,3 +222,46 @@ def f(x, n):
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_value_and_grad_value_survives_restores():
+    src = """
+def f(x):
+    for row in np.outer(x, x):
+        if np.sum(x) > 0.0:
+            return 0.5
+    return 0.5 + np.sum(x)
+"""
+    f = build(src, "f")
+    x = np.array([0.4, -0.7, -1.4])
+    value, g = srcgrad.value_and_grad(f)(x)
+    assert_close(value, f(x))
+    assert_close(g, np.ones(3))
+
+
+def test_loop_with_nothing_to_replay_keeps_the_stack_aligned():
+    src = """
+def f(x, s):
+    for i in range(3):
+        x = np.sin(x) * 1.5
+    for j in range(2):
+        s = s * np.exp(x[0])
+    return np.tanh(x)
+"""
+    for unroll in (False, "auto"):
+        check(src, "f", [np.array([0.3, -0.2]), 0.7], wrt=(0, 1), unroll=unroll)
+
+
+def test_self_assignment_in_a_callee_loop():
+    src = """
+def h(a):
+    for j in range(3):
+        a = a
+    return a * 2.0
+
+def f(x):
+    return np.sum(h(x))
+"""
+    for unroll in (False, True):
+        f = build(src, "f")
+        assert_close(srcgrad.grad(f, unroll=unroll)(np.ones(2)), 2.0 * np.ones(2))

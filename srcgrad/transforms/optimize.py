@@ -16,7 +16,17 @@ def optimize(func, pure, keep=frozenset()):
         changed = _substitute(func, keep) | _copies(func, keep) | _dead_code(func, pure)
         if not changed:
             break
+    for node in gast.walk(func):  # a block emptied by the rewrites still needs a statement
+        if isinstance(node, (gast.For, gast.While, gast.If, gast.FunctionDef)) and \
+                all(_is_comment(b) for b in node.body):
+            node.body = node.body + [gast.Pass()]
     return func
+
+
+def _is_comment(s):
+    return isinstance(s, gast.Pass) or (
+        isinstance(s, gast.Expr) and isinstance(s.value, gast.Call)
+        and isinstance(s.value.func, gast.Name) and s.value.func.id == "__srcgrad_comment__")
 
 
 def _counts(func):
@@ -167,6 +177,11 @@ def _dead_code(func, pure):
             if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name) and \
                     uses.get(s.target.id, 0) == 1 and _is_pure(s.value, pure):
                 changed = True  # only the augmented assignment itself reads it
+                continue
+            if isinstance(s, (gast.For, gast.If)) and not getattr(s, "orelse", None) and \
+                    all(_is_comment(b) for b in s.body) and \
+                    _is_pure(s.iter if isinstance(s, gast.For) else s.test, pure):
+                changed = True  # a loop or branch left with nothing to do
                 continue
             keep.append(s)
         if not keep:
