@@ -280,6 +280,8 @@ class Reverse:
                         return self.inline_unbroadcast(n, y)
                     if fobj in _MATMUL_GRADS:
                         return self.inline_matmul(n, fobj)
+                    if fobj in (runtime.sum_grad, runtime.mean_grad):
+                        return self.inline_reduction(n, fobj)
                     if fobj is np.where and isinstance(n.args[0], gast.Constant):
                         return n.args[1] if n.args[0].value else n.args[2]
                     if isinstance(fobj, np.ufunc) and not n.keywords:
@@ -377,6 +379,22 @@ class Reverse:
             return total
         return call(gast.Attribute(value=clone(npn), attr="reshape", ctx=gast.Load()),
                     [total, const(tuple(xs))])
+
+    def inline_reduction(self, n, fobj):
+        """The adjoint of a sum or mean over all elements of an array of known shape:
+        the cotangent broadcast back (a view), with no helper call."""
+        g, x, axis, keepdims = (list(n.args) + [const(None), const(False)])[:4]
+        shape = self.shape(x)
+        if shape is None or not isinstance(axis, gast.Constant) or axis.value is not None \
+                or not isinstance(keepdims, gast.Constant):
+            return n
+        npn = name(self.helper(np, "np"))
+        if fobj is runtime.mean_grad:
+            g = gast.BinOp(left=g, op=gast.Div(), right=const(int(np.prod(shape))))
+        if shape == ():
+            return g
+        return call(gast.Attribute(value=npn, attr="broadcast_to", ctx=gast.Load()),
+                    [g, const(shape)])
 
     def inline_matmul(self, n, fobj):
         """The adjoint of a product of vectors/matrices of statically known ranks,
