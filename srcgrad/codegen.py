@@ -14,6 +14,8 @@ import types
 import astor
 import gast
 
+from .transforms.optimize import fill_empty_blocks
+
 _counter = itertools.count(1)
 _COMMENT = re.compile(r"^(\s*)__srcgrad_comment__\((\d+)\)$")
 
@@ -28,6 +30,7 @@ def to_source(tree):
                 texts.append(node.args[0].value)
                 node.args = [gast.Constant(value=len(texts) - 1, kind=None)]
             return node
+    fill_empty_blocks(tree)
     _Number().visit(tree)
     text = astor.to_source(gast.gast_to_ast(tree))
     lines = []

@@ -400,7 +400,11 @@ class _Job:
             if sweeps.uses_stack and rev.stack not in saved:
                 saved.append(rev.stack)
             saved_tuple = gast.Tuple(elts=[name(s) for s in saved], ctx=gast.Load())
-            fwd_body = list(pre) + sweeps.primal + [gast.Return(value=gast.Tuple(
+            # a saved name may be assigned on some paths only: give it a value on all
+            preset = [assign(x, const(None)) for x in saved
+                      if x not in self.params and x not in sweeps.preinit and x != rev.stack
+                      and x not in sweeps.defined_first]
+            fwd_body = preset + list(pre) + sweeps.primal + [gast.Return(value=gast.Tuple(
                 elts=[name(value_name), saved_tuple], ctx=gast.Load()))]
             fwd = namer.fresh("fwd_" + fname)
             bwd = namer.fresh("bwd_" + fname)

@@ -120,14 +120,40 @@ def _check_aliasing(tree, ctx):
     `z = y; z += 1` changes y too in NumPy; srcgrad reads `z += e` as `z = z + e` and
     tracks values, not objects, so such a program would get a silently wrong gradient.
     """
-    aliases = {}
+    aliases = {}  # name -> {(other name, line where they start to share)}
+    loops = [(n.lineno, n.end_lineno) for n in gast.walk(tree)
+             if isinstance(n, (gast.For, gast.While))]
+    line = [0]
+
+    def link(a, b):
+        if a is not None and b is not None and a != b:
+            aliases.setdefault(a, set()).add((b, line[0]))
+            aliases.setdefault(b, set()).add((a, line[0]))
+
+    def shared_before(alias_line, mutation_line):
+        # a link made earlier, or anywhere in a loop around both, may be live
+        return alias_line < mutation_line or any(
+            lo <= alias_line <= hi and lo <= mutation_line <= hi for lo, hi in loops)
+
     for node in gast.walk(tree):
-        if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
-                isinstance(node.targets[0], gast.Name):
-            source = _alias_source(node.value)
-            if source is not None and source != node.targets[0].id:
-                aliases.setdefault(node.targets[0].id, set()).add(source)
-                aliases.setdefault(source, set()).add(node.targets[0].id)
+        line[0] = getattr(node, "lineno", 0)
+        if isinstance(node, gast.Assign):
+            for target in node.targets:
+                if isinstance(target, gast.Name):
+                    link(target.id, _alias_source(node.value))
+                elif isinstance(target, (gast.Tuple, gast.List)) and \
+                        isinstance(node.value, (gast.Tuple, gast.List)):
+                    for t, v in zip(target.elts, node.value.elts):
+                        if isinstance(t, gast.Name):
+                            link(t.id, _alias_source(v))
+        elif isinstance(node, gast.For):  # the loop variable is a row (a view) of the iterable
+            sources = node.iter.args if isinstance(node.iter, gast.Call) and \
+                isinstance(node.iter.func, gast.Name) and \
+                node.iter.func.id in ("enumerate", "zip") else [node.iter]
+            for t in gast.walk(node.target):
+                if isinstance(t, gast.Name):
+                    for src in sources:
+                        link(t.id, _alias_source(src))
     if not aliases:
         return
     for node in gast.walk(tree):
@@ -140,8 +166,9 @@ def _check_aliasing(tree, ctx):
             for t in node.targets:
                 if isinstance(t, gast.Subscript):
                     mutated = _base_name(t)
-        if mutated in aliases:
-            other = sorted(aliases[mutated])[0]
+        live = sorted(o for o, at in aliases.get(mutated, ()) if shared_before(at, node.lineno))
+        if live:
+            other = live[0]
             raise ctx.error(
                 f"in-place update of `{mutated}`, which shares its array with `{other}`: "
                 "srcgrad cannot follow changes made through another name",
@@ -150,8 +177,11 @@ def _check_aliasing(tree, ctx):
 
 
 def _alias_source(value):
+    """The local name whose array `value` may share (copies, views), else None."""
     if isinstance(value, gast.Name):
         return value.id
+    if isinstance(value, gast.Subscript):  # basic indexing returns a view
+        return _alias_source(value.value)
     if isinstance(value, gast.Attribute) and value.attr == "T" and \
             isinstance(value.value, gast.Name):
         return value.value.id
@@ -231,7 +261,8 @@ class _Jumps:
         return [stmt]
 
     def loop(self, stmt):
-        if not _contains(stmt.body, (gast.Break, gast.Continue, gast.Return)):
+        if not (_contains(stmt.body, (gast.Break, gast.Continue))
+                or _contains(stmt.body, gast.Return, into_loops=True)):
             stmt.body = [n for s in stmt.body for n in self.loops(s)]
             return [stmt]
         info = {"skip": self.ctx.namer.fresh("skip"), "stop": self.ctx.namer.fresh("stop")}

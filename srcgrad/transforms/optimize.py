@@ -16,11 +16,19 @@ def optimize(func, pure, keep=frozenset()):
         changed = _substitute(func, keep) | _copies(func, keep) | _dead_code(func, pure)
         if not changed:
             break
-    for node in gast.walk(func):  # a block emptied by the rewrites still needs a statement
+    return func
+
+
+def fill_empty_blocks(tree):
+    """Give every block that holds only comments a `pass` (and drop such an `else:`)."""
+    for node in gast.walk(tree):
         if isinstance(node, (gast.For, gast.While, gast.If, gast.FunctionDef)) and \
                 all(_is_comment(b) for b in node.body):
             node.body = node.body + [gast.Pass()]
-    return func
+        if isinstance(node, (gast.If, gast.For, gast.While)) and \
+                all(_is_comment(b) for b in node.orelse):
+            node.orelse = []
+    return tree
 
 
 def _is_comment(s):

@@ -727,6 +727,7 @@ class Reverse:
         sweeps.saved_names = _loads(adjoint) - set(self.adjoints.values()) - \
             set(self.ctx.helper_names())
         defined_first = {x for (_, x) in first_defs}
+        sweeps.defined_first = defined_first
         sweeps.preinit = sorted(({x for (_, x) in save_sites} | self.materialized)
                                 - set(params) - defined_first)
         sweeps.primal = primal
