@@ -279,10 +279,10 @@ class _Jumps:
             out.extend(new)
             rest = stmts[i + 1:]
             if jumps and rest:
-                guard = self.guard(loop, s)
+                guard = self.guard(loop, rest[0])
                 inner = self.block(rest, loop)
                 if inner:
-                    out.append(located(gast.If(test=guard, body=inner, orelse=[]), s))
+                    out.append(located(gast.If(test=guard, body=inner, orelse=[]), rest[0]))
                 return out
         return out
 
