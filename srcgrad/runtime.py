@@ -250,6 +250,14 @@ def element(dy, idx):
     return piece.copy() if isinstance(piece, np.ndarray) else piece
 
 
+def refuse_shared_array(value, message):
+    """Raise when an augmented assignment would update an array shared with another
+    name (srcgrad reads `s += e` as `s = s + e`, which is right only for scalars)."""
+    if isinstance(value, np.ndarray):
+        from .errors import UnsupportedSyntaxError
+        raise UnsupportedSyntaxError(message)
+
+
 def seed(y):
     """The cotangent of a scalar or array output: ones, i.e. d sum(y) / dy."""
     if isinstance(y, (float, int)):

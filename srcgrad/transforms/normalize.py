@@ -19,6 +19,7 @@ user statement it came from. Unsupported syntax raises UnsupportedSyntaxError.
 """
 import gast
 
+from .. import runtime
 from ..errors import UnsupportedSyntaxError
 from .syntax import (assign, call, clone, const, dotted_path, is_atom, located, name,
                      store, store_names)
@@ -169,11 +170,16 @@ def _check_aliasing(tree, ctx):
         live = sorted(o for o, at in aliases.get(mutated, ()) if shared_before(at, node.lineno))
         if live:
             other = live[0]
-            raise ctx.error(
+            error = ctx.error(
                 f"in-place update of `{mutated}`, which shares its array with `{other}`: "
                 "srcgrad cannot follow changes made through another name",
                 node, hint=f"Make a copy first (`{mutated} = {other}.copy()`), or write "
                            f"`{mutated} = {mutated} + ...` to build a new array.")
+            if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+                # `s += 1.0` only shares state when s is an array: check when it runs
+                node.srcgrad_inplace_error = str(error)
+            else:
+                raise error
 
 
 def _alias_source(value):
@@ -417,6 +423,10 @@ class _Anf:
             return None
         else:
             raise self.ctx.error("augmented assignment to this target is not supported", s)
+        message = getattr(s, "srcgrad_inplace_error", None)
+        if message is not None:
+            guard = self.ctx.helper("refuse_shared_array", runtime.refuse_shared_array)
+            out.append(gast.Expr(value=call(name(guard), [name(target.id), const(message)])))
         self.assign_to(target, gast.BinOp(left=load, op=s.op, right=s.value), out)
         return None
 

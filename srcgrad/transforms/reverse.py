@@ -568,7 +568,7 @@ class Reverse:
         if depth:
             out.append(assign(count, self.pop_expr()))
         it = self.namer.fresh("it")
-        if _has_code(body):
+        if _has_code(body) or _has_restores(body):
             out.append(gast.For(target=store(it), iter=call("range", [name(count)]),
                                 body=body, orelse=[], type_comment=None))
         return out
@@ -586,7 +586,7 @@ class Reverse:
         backwards = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=None,
                                                                step=const(-1)),
                                    ctx=gast.Load())
-        if _has_code(body):
+        if _has_code(body) or _has_restores(body):
             out.append(gast.For(target=store(s.target.id), iter=backwards,
                                 body=body, orelse=[], type_comment=None))
         return out
@@ -924,6 +924,11 @@ def _has_code(stmts):
             continue
         return True
     return False
+
+
+def _has_restores(stmts):
+    """Whether restore markers (which may become code) are among `stmts`."""
+    return any(True for _ in _markers(stmts, "srcgrad_restore"))
 
 
 def _markers(stmts, attr):
