@@ -19,8 +19,8 @@ def main():
     print("df/dx    =", df(x))  # [ 0.  4.  8. 12.] = 4x
     np.testing.assert_allclose(df(x), 4 * x)
     print()
-    print("The adjoint srcgrad generated for f (this is exactly the code that runs):")
-    print(srcgrad.show(f))
+    print("The adjoint srcgrad generated for f and this x (exactly the code that runs):")
+    print(srcgrad.show(f, args=(x,)))
 
 
 if __name__ == "__main__":
