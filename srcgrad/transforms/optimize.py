@@ -7,7 +7,7 @@ later, so gradients are unchanged (the tests run optimized and unoptimized forms
 """
 import gast
 
-from .syntax import load_names
+from .syntax import load_names, name as name_node
 
 
 def optimize(func, pure, keep=frozenset()):
@@ -139,37 +139,33 @@ def _propagate(rest, a, b, n_uses):
     if seen != n_uses:
         return False
 
-    class _R(gast.NodeTransformer):
-        def visit_Name(self, n):
-            if n.id == a and isinstance(n.ctx, gast.Load):
-                n.id = b
-            return n
     for s in plan:
-        if isinstance(s, gast.Assign):
-            s.value = _R().visit(s.value)
-        elif isinstance(s, gast.AugAssign):
-            s.value = _R().visit(s.value)
-        else:
-            _R().visit(s)
+        _rewrite_reads(s, a, lambda n: name_node(b), limit=None)
     return True
 
 
 def _replace(stmt, name, value):
-    done = []
+    """Replace the first read of `name` in `stmt` by the expression `value`."""
+    return _rewrite_reads(stmt, name, lambda n: value, limit=1) > 0
+
+
+def _rewrite_reads(stmt, name, make, limit):
+    """Replace reads of `name` in `stmt` (its right-hand side for assignments) by
+    make(node), at most `limit` times; return how many were replaced."""
+    count = [0]
 
     class _R(gast.NodeTransformer):
         def visit_Name(self, n):
-            if n.id == name and isinstance(n.ctx, gast.Load) and not done:
-                done.append(True)
-                return value
+            if n.id == name and isinstance(n.ctx, gast.Load) and \
+                    (limit is None or count[0] < limit):
+                count[0] += 1
+                return make(n)
             return n
-    if isinstance(stmt, gast.Assign):
-        stmt.value = _R().visit(stmt.value)
-    elif isinstance(stmt, gast.AugAssign):
+    if isinstance(stmt, (gast.Assign, gast.AugAssign)):
         stmt.value = _R().visit(stmt.value)
     else:
         _R().visit(stmt)
-    return bool(done)
+    return count[0]
 
 
 def _dead_code(func, pure):
