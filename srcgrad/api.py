@@ -69,6 +69,16 @@ def shape_key(args):
 _wrappers = weakref.WeakKeyDictionary()  # fun -> {options: gradient function}
 
 
+def kind_key(args):
+    """Type, shape and dtype of each argument: what decides both the specialization
+    and whether an argument may carry a derivative."""
+    key = []
+    for a in args:
+        t = type(a)
+        key.append((a.shape, a.dtype) if t is np.ndarray else t)
+    return tuple(key)
+
+
 def _make(fun, mode, wrt, of, optimize, unroll, save_to):
     """The gradient function of `fun`; the same object for the same options, so that
     `srcgrad.grad(f)(x)` in a loop costs a dictionary lookup, not a new wrapper."""
@@ -95,13 +105,19 @@ def _new_wrapper(fun, mode, wrt, of, optimize, unroll, save_to):
 
     @functools.wraps(fun)
     def gradient(*args, **kwargs):
-        if slots:
-            _check_values(slots, args, kwargs, fun)
-        key = shape_key(args) if not kwargs else None
+        if kwargs:  # keyword calls are not specialized, and are checked every time
+            if slots:
+                _check_values(slots, args, kwargs, fun)
+            return compiler.compile(fun, spec).main(*args, **kwargs)
+        key = kind_key(args)
         art = arts.get(key)
         if art is None or not art.valid():
-            art = arts[key] = compiler.compile(fun, spec.with_shapes(key))
-        return art.main(*args, **kwargs)
+            # the key holds each argument's type (and dtype), so a value that passed
+            # this check once passes it for every later call with the same key
+            if slots:
+                _check_values(slots, args, kwargs, fun)
+            art = arts[key] = compiler.compile(fun, spec.with_shapes(shape_key(args)))
+        return art.main(*args)
 
     gradient.__srcgrad_wrapped__ = lambda: compiler.compile(fun, spec).functions["main"]
     return gradient
