@@ -853,6 +853,18 @@ def test_regression_kept_loop_rebinding_an_inactive_name(src):
     all_variants_match(src, [1.5, 0.5], wrt=1)
 
 
+def test_regression_helper_call_in_kept_loop():
+    all_variants_match("""
+def h(b):
+    return b * b
+
+def f(x, n):
+    for i in range(n):
+        x = h(x)
+    return x
+""", [1.5, 2])
+
+
 def test_regression_value_and_grad_with_early_return():
     f = build("""
 def f(x):
@@ -911,6 +923,17 @@ def f(x):
     x += 1.0
     return x * y
 """, [0.5])
+
+
+@xfail("aliasing check refuses an element read: `a = v[1]` is a float copy, not a view")
+def test_regression_augmented_after_element_read_is_not_aliasing():
+    all_variants_match("""
+def f(x):
+    v = x * 2.0
+    a = v[1]
+    v += 1.0
+    return np.sum(v) * a
+""", [np.array([0.3, -0.7, 1.1])], numeric=True)
 
 
 @xfail("aliasing check is flow-insensitive: x is a fresh array by the time of `x += 1.0`")

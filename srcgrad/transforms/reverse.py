@@ -163,6 +163,8 @@ class Reverse:
             out.extend(self.propagate(s, y, state, depth))
         state[dy] = ZERO
         out.append(self.restore_marker(s, y))
+        if id(s) in self.call_saves:
+            out.append(self.restore_marker(s, self.call_saves[id(s)]))
         return out
 
     def capture(self, y, state, out):
@@ -613,8 +615,11 @@ class Reverse:
                 out.append(s)
                 return out
             marker = gast.Expr(value=const(None))
-            marker.srcgrad_save = (id(s), [e.id for e in target.elts]
-                                   if isinstance(target, gast.Tuple) else [target.id], depth)
+            names = [e.id for e in target.elts] if isinstance(target, gast.Tuple) else \
+                [target.id]
+            if id(s) in self.call_saves:  # a callee's saved values are overwritten too
+                names.append(self.call_saves[id(s)])
+            marker.srcgrad_save = (id(s), names, depth)
             out.append(marker)
             if id(s) in self.call_saves:
                 callee = self.resolver.callee(s.value)
@@ -715,7 +720,7 @@ class Reverse:
             for x in xs:
                 if (site, x) in first_defs or (site, x) not in restores:
                     continue  # no earlier value exists, or nothing reads it
-                if x in needed and (assigned.get(x, 0) > 1 or x in params
+                if x in needed and (assigned.get(x, 0) > 1 or x in params or depth > 0
                                     or self.job.in_loop(x)):
                     save_sites[(site, x)] = depth
         locals_for = {}
