@@ -1,15 +1,22 @@
 """Property-based tests: hypothesis writes random Python+NumPy programs and srcgrad must
 differentiate every one of them like the reference tape (autograd) or, for programs that
-assign into arrays (which autograd cannot run), like central finite differences.
+assign into arrays (which autograd cannot run), like central finite differences; for
+every optimize x unroll variant. Also: value_and_grad returns f's value, and
+grad(grad(f)) of float -> float programs matches autograd's second derivative.
 
 The generator covers arithmetic, safe-domain elementwise functions, reductions with an
 axis, broadcasting, reassignment, augmented assignment, tuple unpacking, if/elif/else on
 data, bounded while loops, for loops (runtime and literal ranges, rows, enumerate, zip),
 break/continue, early return, subscript reads and writes and helper functions from the
 same module. Examples near a kink (a comparison or a max whose margin is under 1e-3) are
-discarded: the gradient is not defined there.
+discarded: the gradient is not defined there. In-place updates are only generated where
+NumPy and autograd agree on them and srcgrad's aliasing check accepts them.
+
+Runs are derandomized; SRCGRAD_RANDOM_SCALE multiplies the number of programs. The
+regression tests at the end are hand-minimized programs the generator found.
 """
 import ast
+import os
 import re
 import types
 
@@ -669,12 +676,16 @@ def compare_all(src, args, wrt, numeric):
     """Every optimize x unroll variant of srcgrad against the reference gradient."""
     positions = WRTS[wrt]
     f = build(src, "f")
+    if not numeric:
+        try:
+            expected = tape_grad(src, "f", args, positions)
+            rtol, atol = 1e-5, 1e-8
+        except TypeError:
+            # autograd cannot `v += box` into a plain array (v built from constants only)
+            numeric = True
     if numeric:
         expected = tuple(numeric_grad(f, args, p) for p in positions)
         rtol, atol = 1e-4, 1e-6 * max(1.0, max(float(np.max(np.abs(e))) for e in expected))
-    else:
-        expected = tape_grad(src, "f", args, positions)
-        rtol, atol = 1e-5, 1e-8
     assume(all(np.all(np.isfinite(e)) and np.max(np.abs(e)) < LIMIT for e in expected))
     single = not isinstance(wrt, tuple)
     for optimize in (True, False):
@@ -695,9 +706,16 @@ def compare_all(src, args, wrt, numeric):
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
                 phases=[Phase.explicit, Phase.generate, Phase.shrink],
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# SRCGRAD_RANDOM_SCALE=10 runs ten times as many programs (about 7 minutes on 2 cores);
+# the default keeps the file near 35 seconds.
+SCALE = float(os.environ.get("SRCGRAD_RANDOM_SCALE", "1"))
 
 
-@settings(max_examples=150, **SETTINGS)
+def examples(n):
+    return max(1, int(n * SCALE))
+
+
+@settings(max_examples=examples(150), **SETTINGS)
 @given(st.data())
 def test_random_programs_match_reference(data):
     src, _ = data.draw(programs(setitem=False))
@@ -709,7 +727,7 @@ def test_random_programs_match_reference(data):
     compare_all(src, args, wrt, numeric=False)
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(st.data())
 def test_random_array_writes_match_finite_differences(data):
     """Programs that write into np.zeros buffers: autograd cannot run them."""
@@ -723,7 +741,7 @@ def test_random_array_writes_match_finite_differences(data):
     compare_all(src, args, wrt, numeric=True)
 
 
-@settings(max_examples=50, **SETTINGS)
+@settings(max_examples=examples(50), **SETTINGS)
 @given(st.data())
 def test_random_programs_value_and_grad_returns_the_value(data):
     src, _ = data.draw(programs(setitem=data.draw(st.booleans())))
@@ -739,7 +757,7 @@ def test_random_programs_value_and_grad_returns_the_value(data):
     assert np.shape(value) == np.shape(expected)
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=examples(40), **SETTINGS)
 @given(scalar_programs(), st.integers(0, 2 ** 32 - 1), st.integers(0, 3))
 def test_random_second_derivatives_match_reference(src, seed, n):
     """grad(grad(f)) of float -> float programs against autograd's second derivative."""
