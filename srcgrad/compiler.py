@@ -16,15 +16,15 @@ import gast
 import numpy as np
 
 from . import codegen, runtime, source as source_mod
-from .errors import (ArgumentError, SourceUnavailableError, SrcgradError,
+from .errors import (ArgumentError, SourceUnavailableError,
                      UnsupportedSyntaxError)
 from .naming import Namer
 from .resolve import Resolver
-from .transforms.activity import activity, statements
+from .transforms.activity import activity
 from .transforms.normalize import Context, normalize
 from .transforms.optimize import optimize
 from .transforms.reverse import Reverse, ZERO
-from .transforms.shapes import infer as infer_shapes
+from .transforms.shapes import infer_shapes
 from .transforms.syntax import assign, call, const, load_names, name, store, store_names
 
 _lock = threading.RLock()
@@ -268,7 +268,7 @@ class _Job:
                 seed_expr = const(1.0)  # a scalar output: d sum(y) / dy = 1
         else:
             seed_expr = None
-        sweeps = rev.run(body, output, None)
+        sweeps = rev.run(body, output)
         functions, text = self.assemble(tree, sweeps, output, value_name, wrt_names,
                                         seed_expr)
         guards = _guards(src, resolver.guards)
@@ -453,11 +453,10 @@ class _Job:
             header.append("# free names: " + ", ".join(
                 f"{n} = {_describe(ctx.helpers.bound[n])}" for n in free))
         text = "\n".join(header) + "\n" + codegen.to_source(module)
-        built, filename = codegen.build(text, factory, {f.name for f in functions},
+        built, _ = codegen.build(text, factory, {f.name for f in functions},
                                         ctx.helpers.bound, self.fn,
                                         save_to=self.spec.save_to)
         out = {role: built[n] for role, n in names.items()}
-        self.save_file = filename if self.spec.save_to else None
         for f in out.values():
             f.__srcgrad_source__ = text
         if "main" in out:
@@ -521,7 +520,6 @@ def _guards(src, lookups):
 
 def _assignment_counts(tree):
     counts = {}
-    loops = set()
 
     def visit(stmts, in_loop):
         for s in stmts:
@@ -541,7 +539,6 @@ def _assignment_counts(tree):
                 if isinstance(sub, list):
                     visit(sub, in_loop or isinstance(s, (gast.For, gast.While)))
     visit(tree.body, False)
-    del loops
     return counts
 
 
@@ -562,4 +559,4 @@ def _loop_assigned(body):
     return out
 
 
-__all__ = ["compile", "clear_cache", "Spec", "Artifact", "SrcgradError", "statements"]
+__all__ = ["compile", "clear_cache", "Spec", "Artifact"]

@@ -21,8 +21,8 @@ import gast
 
 from .. import runtime
 from ..errors import UnsupportedSyntaxError
-from .syntax import (assign, call, clone, const, dotted_path, is_atom, located, name,
-                     store, store_names)
+from .syntax import (assign, call, clone, const, dotted_path, is_atom, is_break_guard,
+                     located, name, store, store_names)
 
 UNROLL_AUTO_LIMIT = 16  # literal-range trip counts unrolled by unroll="auto"
 UNROLL_AUTO_BODY = 12   # ... when the body has at most this many statements
@@ -489,7 +489,7 @@ class _Anf:
         test = self.named(s.test, out, "cond")
         body = self.block(s.body)
         orelse = self.block(s.orelse)
-        if _is_break_guard(s):
+        if is_break_guard(s):
             return gast.If(test=name(test), body=[gast.Break()], orelse=[])
         return gast.If(test=name(test), body=body or [], orelse=orelse)
 
@@ -506,7 +506,7 @@ class _Anf:
         again = [clone(t) for t in test_stmts]
         for t in again:
             t.origin = s
-        if body and _is_break_stmt(body[-1]):
+        if body and is_break_guard(body[-1]):
             body = body[:-1] + again + [body[-1]]
         else:
             body = body + again
@@ -748,14 +748,6 @@ class _Anf:
 
 def _names_in(node):
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
-
-
-def _is_break_stmt(s):
-    return isinstance(s, gast.If) and len(s.body) == 1 and isinstance(s.body[0], gast.Break)
-
-
-def _is_break_guard(s):
-    return _is_break_stmt(s) and not s.orelse
 
 
 def _count_stmts(stmts):

@@ -22,8 +22,8 @@ from ..errors import UnsupportedSyntaxError
 from .. import runtime
 from ..resolve import operator_for
 from .activity import popped_list, pushed_list, statements, value_kind
-from .syntax import (assign, call, clone, comment, const, load_names, name, rename, store,
-                     store_names)
+from .syntax import (assign, call, clone, comment, const, is_break_guard, load_names, name,
+                     rename, store, store_names)
 
 ZERO, OWNED, SOME = "zero", "owned", "some"
 
@@ -104,7 +104,7 @@ class Reverse:
                 return self.adj_unpack(s, state)
             return self.adj_assign(s, state, depth)
         if isinstance(s, gast.If):
-            if _is_break(s):
+            if is_break_guard(s):
                 return []
             return self.adj_if(s, state, depth)
         if isinstance(s, gast.While):
@@ -636,7 +636,7 @@ class Reverse:
             out.append(s)
             return out
         if isinstance(s, gast.If):
-            if _is_break(s):
+            if is_break_guard(s):
                 return [s]
             return [gast.If(test=s.test, body=self.primal_block(s.body, depth) or [gast.Pass()],
                             orelse=self.primal_block(s.orelse, depth))]
@@ -644,7 +644,7 @@ class Reverse:
             count = self.loop_counts[id(s)]
             body = self.primal_block(s.body, depth + 1)
             incr = assign(count, gast.BinOp(left=name(count), op=gast.Add(), right=const(1)))
-            if body and _is_break(body[-1]):
+            if body and is_break_guard(body[-1]):
                 body = body[:-1] + [incr, body[-1]]
             else:
                 body = body + [incr]
@@ -687,7 +687,7 @@ class Reverse:
         for s in statements(body):
             if isinstance(s, gast.While):
                 self.loop_counts[id(s)] = self.namer.fresh("n")
-            elif isinstance(s, gast.For) and any(_is_break(b) for b in s.body):
+            elif isinstance(s, gast.For) and any(is_break_guard(b) for b in s.body):
                 self.loop_counts[id(s)] = self.namer.fresh("n")
             elif isinstance(s, gast.Assign):
                 target = s.targets[0]
@@ -697,7 +697,7 @@ class Reverse:
                         value_kind(s.value, self.resolver) == "call":
                     self.call_saves[id(s)] = self.namer.fresh("saved")
 
-    def run(self, body, output, seed_name):
+    def run(self, body, output):
         sweeps = Sweeps()
         self.prepare(body)
         state = {}
@@ -708,7 +708,6 @@ class Reverse:
         needed = _loads(adjoint) - set(self.adjoints.values()) - set(self.ctx.helper_names())
         assigned = _assign_sites(body)
         params = self.job.params
-        sweeps.saved_names = needed
         # decide, per assignment site, whether to save/restore
         first_defs = _first_definitions(body, params)
         dead = _dead_restores(adjoint, set(params))
@@ -915,10 +914,6 @@ def _elide(*operands):
     return sum(consts) == len(operands) - 1 or (
         len(operands) == 2 and isinstance(operands[0], gast.Name)
         and isinstance(operands[1], gast.Name) and operands[0].id == operands[1].id)
-
-
-def _is_break(s):
-    return isinstance(s, gast.If) and len(s.body) == 1 and isinstance(s.body[0], gast.Break)
 
 
 def _has_code(stmts):

@@ -13,27 +13,26 @@ import gast
 import numpy as np
 
 from .activity import statements, value_kind
-from ..resolve import operator_for
 
 _CONFLICT = "conflict"
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 
 
 def infer_shapes(tree, arg_shapes, resolver):
+    ints = {s.target.id for s in statements(tree.body) if isinstance(s, gast.For)}
     env = {k: v for k, v in arg_shapes.items() if v is not None}
     conflict = set()
     body = list(statements(tree.body))
     for _ in range(6):
         changed = False
         for s in body:
-            for name_, shape in _assigned(s, env, resolver):
+            for name_, shape in _assigned(s, env, resolver, ints):
                 if name_ in conflict:
                     continue
                 if shape is None:
-                    if name_ in env or name_ not in conflict:
-                        conflict.add(name_)
-                        env.pop(name_, None)
-                        changed = True
+                    conflict.add(name_)
+                    env.pop(name_, None)
+                    changed = True
                 elif name_ not in env:
                     env[name_] = shape
                     changed = True
@@ -46,7 +45,9 @@ def infer_shapes(tree, arg_shapes, resolver):
     return env
 
 
-def _assigned(s, env, resolver):
+def _assigned(s, env, resolver, ints):
+    """(name, shape or None) for each name statement `s` assigns; `ints` are the names
+    that hold loop counters."""
     if isinstance(s, gast.For):
         return [(s.target.id, ())]  # loops run over ranges after normalization
     if not isinstance(s, gast.Assign):
@@ -57,7 +58,7 @@ def _assigned(s, env, resolver):
     if isinstance(target, gast.Tuple):
         return [(e.id, None) for e in target.elts]
     try:
-        shape = _shape_of(s.value, env, resolver)
+        shape = _shape_of(s.value, env, resolver, ints)
     except Exception:  # any surprise means "unknown", never a wrong shape
         shape = None
     return [(target.id, shape)]
@@ -104,8 +105,7 @@ def _const(node):
     return False, None
 
 
-def _shape_of(value, env, resolver):
-    kind = value_kind(value, resolver)
+def _shape_of(value, env, resolver, ints):
     if isinstance(value, gast.Constant) or isinstance(value, gast.Name):
         return _atom(value, env)
     if isinstance(value, gast.BinOp):
@@ -123,13 +123,13 @@ def _shape_of(value, env, resolver):
             return tuple(reversed(base))
         return None
     if isinstance(value, gast.Subscript):
-        return _subscript(value, env)
-    if isinstance(value, gast.Call) and kind in ("op", "nondiff"):
+        return _subscript(value, env, ints)
+    if isinstance(value, gast.Call) and value_kind(value, resolver) in ("op", "nondiff"):
         return _call(value, env, resolver)
     return None
 
 
-def _subscript(value, env):
+def _subscript(value, env, ints):
     base = _atom(value.value, env)
     if base is None:
         return None
@@ -151,16 +151,13 @@ def _subscript(value, env):
             dummy.append(it.value)
         elif isinstance(it, gast.Constant) and it.value is None:
             dummy.append(None)
-        elif isinstance(it, gast.Name) and env.get(it.id) == () and it.id in _INTS:
+        elif isinstance(it, gast.Name) and env.get(it.id) == () and it.id in ints:
             dummy.append(0)
         else:
             return None
     probe = np.lib.stride_tricks.as_strided(np.zeros(1, dtype=bool), shape=base,
                                             strides=(0,) * len(base))
     return tuple(probe[tuple(dummy)].shape)
-
-
-_INTS = set()  # names known to hold ints (loop counters); filled per inference
 
 
 def _call(value, env, resolver):
@@ -223,25 +220,3 @@ def _reduction(shape, rest, kwargs):
     if keep_v:
         return tuple(1 if i in axes else n for i, n in enumerate(shape))
     return tuple(n for i, n in enumerate(shape) if i not in axes)
-
-
-def int_names(tree):
-    """Names that only ever hold loop counters from range()."""
-    out = set()
-    for s in statements(tree.body):
-        if isinstance(s, gast.For):
-            out.add(s.target.id)
-    return out
-
-
-def infer(tree, arg_shapes, resolver):
-    """infer_shapes with loop counters known to be ints."""
-    _INTS.clear()
-    _INTS.update(int_names(tree))
-    try:
-        return infer_shapes(tree, arg_shapes, resolver)
-    finally:
-        _INTS.clear()
-
-
-__all__ = ["infer", "operator_for"]

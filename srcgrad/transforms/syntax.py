@@ -81,6 +81,12 @@ def is_atom(node):
     return isinstance(node, (gast.Name, gast.Constant))
 
 
+def is_break_guard(s):
+    """Whether `s` is `if flag: break`, the only jump normalize leaves in a loop body."""
+    return isinstance(s, gast.If) and len(s.body) == 1 and isinstance(s.body[0], gast.Break) \
+        and not s.orelse
+
+
 def comment(text):
     """A statement that codegen prints as a `# text` comment line."""
     return gast.Expr(value=gast.Call(func=name("__srcgrad_comment__"),
