@@ -12,6 +12,19 @@ import srcgrad
 
 _count = itertools.count()
 
+# The textbook chapter's data-dependent function (while loop and branch on the values).
+CHAPTER = """
+def f(a):
+    b = a * 2
+    while np.linalg.norm(b) < 1000:
+        b = b * 2
+    if np.sum(b) > 0:
+        c = b
+    else:
+        c = 100 * b
+    return c
+"""
+
 
 def build(src, name, np_module=np, extra=None, filename=None):
     """Compile `src` under a linecache-registered filename and return `name` from it."""

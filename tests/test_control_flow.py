@@ -5,21 +5,10 @@ import numpy as np
 import pytest
 
 import srcgrad
-from reference import assert_close, build, check, numeric_grad
+from reference import CHAPTER, assert_close, build, check, numeric_grad
 
 rng = np.random.default_rng(2)
 
-CHAPTER = """
-def f(a):
-    b = a * 2
-    while np.linalg.norm(b) < 1000:
-        b = b * 2
-    if np.sum(b) > 0:
-        c = b
-    else:
-        c = 100 * b
-    return c
-"""
 
 
 @pytest.mark.parametrize("shape", [(), (3,), (2, 2)])

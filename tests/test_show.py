@@ -18,7 +18,7 @@ import pytest
 
 import srcgrad
 from srcgrad import compiler
-from reference import assert_close, build, check, numeric_grad, tape_grad
+from reference import CHAPTER, assert_close, build, check, numeric_grad, tape_grad
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("SRCGRAD_UPDATE_SNAPSHOTS") == "1"
@@ -29,22 +29,18 @@ def build_fixed(src, name, key, extra=None):
     return build(src, name, extra=extra, filename=f"<snapshot:{key}>")
 
 
+STRAIGHT = """
+def f(x, y):
+    a = np.sin(x) * y
+    b = a + x ** 2
+    c = np.exp(-b) / 2.0
+    return np.sum(c * y)
+"""
+
 # name -> (source, function name, show() options, arguments for a sanity run)
 CASES = {
-    "straight": ("""
-def f(x, y):
-    a = np.sin(x) * y
-    b = a + x ** 2
-    c = np.exp(-b) / 2.0
-    return np.sum(c * y)
-""", "f", {}, (np.array([0.1, 0.2, 0.3]), np.array([1.0, 2.0, 3.0]))),
-    "straight_specialized": ("""
-def f(x, y):
-    a = np.sin(x) * y
-    b = a + x ** 2
-    c = np.exp(-b) / 2.0
-    return np.sum(c * y)
-""", "f", {"args": (np.array([0.1, 0.2, 0.3]), np.array([1.0, 2.0, 3.0]))},
+    "straight": (STRAIGHT, "f", {}, (np.array([0.1, 0.2, 0.3]), np.array([1.0, 2.0, 3.0]))),
+    "straight_specialized": (STRAIGHT, "f", {"args": (np.array([0.1, 0.2, 0.3]), np.array([1.0, 2.0, 3.0]))},
         (np.array([0.1, 0.2, 0.3]), np.array([1.0, 2.0, 3.0]))),
     "if_else": ("""
 def f(x):
@@ -55,17 +51,7 @@ def f(x):
         z = y * y
     return np.sum(z)
 """, "f", {}, (np.array([0.5, -0.2, 0.4]),)),
-    "while": ("""
-def f(a):
-    b = a * 2
-    while np.linalg.norm(b) < 1000:
-        b = b * 2
-    if np.sum(b) > 0:
-        c = b
-    else:
-        c = 100 * b
-    return c
-""", "f", {}, (np.array([1.0, 2.0, 3.0]),)),
+    "while": (CHAPTER, "f", {}, (np.array([1.0, 2.0, 3.0]),)),
     "for_range_loop": ("""
 def f(x):
     for i in range(3):
