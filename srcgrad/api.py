@@ -66,17 +66,22 @@ def shape_key(args):
     return tuple(key)
 
 
+def dtype_key(args):
+    """Each argument's NumPy dtype string, 'float' or 'int' for Python numbers."""
+    return tuple(a.dtype.str if type(a) is np.ndarray else
+                 {float: "float", int: "int"}.get(type(a)) for a in args)
+
+
 _wrappers = weakref.WeakKeyDictionary()  # fun -> {options: gradient function}
+
+
+_ndarray = np.ndarray
 
 
 def kind_key(args):
     """Type, shape and dtype of each argument: what decides both the specialization
     and whether an argument may carry a derivative."""
-    key = []
-    for a in args:
-        t = type(a)
-        key.append((a.shape, a.dtype) if t is np.ndarray else t)
-    return tuple(key)
+    return tuple([(a.shape, a.dtype) if type(a) is _ndarray else type(a) for a in args])
 
 
 def _make(fun, mode, wrt, of, optimize, unroll, save_to):
@@ -116,7 +121,8 @@ def _new_wrapper(fun, mode, wrt, of, optimize, unroll, save_to):
             # this check once passes it for every later call with the same key
             if slots:
                 _check_values(slots, args, kwargs, fun)
-            art = arts[key] = compiler.compile(fun, spec.with_shapes(shape_key(args)))
+            art = arts[key] = compiler.compile(fun, spec.with_shapes(shape_key(args),
+                                                                     dtype_key(args)))
         return art.main(*args)
 
     gradient.__srcgrad_wrapped__ = lambda: compiler.compile(fun, spec).functions["main"]
@@ -182,5 +188,6 @@ def show(fun, *, wrt=0, of=None, optimize=True, unroll="auto", args=None):
     this shows the generic code; `args=(x, ...)` shows the code that runs for them.
     """
     spec = compiler.Spec(wrt=wrt, of=of, mode="grad", optimize=optimize, unroll=unroll,
-                         shapes=shape_key(args) if args is not None else None)
+                         shapes=shape_key(args) if args is not None else None,
+                         dtypes=dtype_key(args) if args is not None else None)
     return compiler.compile(fun, spec).full_text()

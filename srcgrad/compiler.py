@@ -21,11 +21,14 @@ from .errors import (ArgumentError, SourceUnavailableError,
 from .naming import Namer
 from .resolve import Resolver
 from .transforms.activity import activity
+from .transforms.broadcasts import drop_broadcasts
 from .transforms.normalize import Context, normalize
 from .transforms.optimize import optimize
 from .transforms.reverse import Reverse, ZERO
-from .transforms.shapes import infer_shapes
-from .transforms.syntax import assign, call, const, load_names, name, store, store_names
+from .transforms.dtypes import float64_names, is_float64
+from .transforms.shapes import expr_shape, infer_shapes
+from .transforms.syntax import (assign, call, const, dotted_path, load_names, name, store,
+                                store_names)
 
 _lock = threading.RLock()
 _cache = weakref.WeakKeyDictionary()   # fn -> {spec key: Artifact}
@@ -36,7 +39,7 @@ class Spec:
     """What to generate. mode: 'grad' | 'value_and_grad' | 'vjp' (fwd + bwd pair)."""
 
     def __init__(self, wrt=0, of=None, mode="grad", optimize=True, unroll="auto",
-                 save_to=None, shapes=None):
+                 save_to=None, shapes=None, dtypes=None):
         if unroll not in ("auto", True, False):
             raise ArgumentError(f"unroll must be 'auto', True or False, not {unroll!r}")
         self.wrt = wrt if isinstance(wrt, tuple) else (wrt,)
@@ -47,14 +50,15 @@ class Spec:
         self.unroll = unroll
         self.save_to = save_to
         self.shapes = shapes  # argument shapes to specialize on (None: generic code)
+        self.dtypes = dtypes  # argument dtype strings, 'float' or 'int' (or None each)
 
     def key(self):
         return (self.wrt, self.single, self.of, self.mode, self.optimize, self.unroll,
-                self.save_to, self.shapes)
+                self.save_to, self.shapes, self.dtypes)
 
-    def with_shapes(self, shapes):
+    def with_shapes(self, shapes, dtypes=None):
         spec = Spec(self.wrt if not self.single else self.wrt[0], self.of, self.mode,
-                    self.optimize, self.unroll, self.save_to, shapes)
+                    self.optimize, self.unroll, self.save_to, shapes, dtypes)
         return spec
 
 
@@ -83,7 +87,10 @@ class Artifact:
                         return False
                 except ValueError:
                     return False
-        return all(dep.valid() for dep in self.deps)
+        for dep in self.deps:
+            if not dep.valid():
+                return False
+        return True
 
     def full_text(self):
         """This artifact's source followed by the callees' adjoints it uses (first, so
@@ -176,6 +183,19 @@ class _Ctx(Context):
         return linecache.getline(self.filename, lineno).strip()
 
 
+class _GeneratedScope:
+    """Name resolution inside generated code: helpers first, then the user's scope."""
+
+    def __init__(self, source, helpers):
+        self.source = source
+        self.helpers = helpers
+
+    def resolve(self, name_):
+        if name_ in self.helpers:
+            return True, self.helpers[name_]
+        return self.source.resolve(name_)
+
+
 class _Job:
     def __init__(self, fn, spec):
         self.fn = fn
@@ -251,6 +271,7 @@ class _Job:
         wrt_names, cuts = self.resolve_wrt(original, tree)
         output, value_name, body = self.resolve_output(original, body, ret)
         self.cuts = cuts
+        self.rev_output = output
         tree.body = body
         self.loop_assigned = _loop_assigned(body)
         self.active = activity(tree, wrt_names, output, resolver, ctx)
@@ -431,6 +452,8 @@ class _Job:
         if self.spec.optimize:
             for f in functions:
                 optimize(f, self.pure_call, keep=self.user_names)
+            if self.spec.shapes is not None:
+                self.compact(functions, names, rev.d(output) if output is not None else None)
         factory = namer.fresh("make_" + (names.get("main") or names["fwd"]))
         used = set()
         for f in functions:
@@ -467,6 +490,87 @@ class _Job:
             out["fwd"].__defaults__ = self.fn.__defaults__
             out["fwd"].__kwdefaults__ = self.fn.__kwdefaults__
         return out, text
+
+    def compact(self, functions, names, cot):
+        """Drop the broadcasts of reduction adjoints that elementwise arithmetic makes
+        redundant (transforms/broadcasts.py), then clean up again."""
+        bound = self.ctx.helpers.bound
+        sinks = {n for n, obj in bound.items() if obj is runtime.cast_like}
+        scope = _GeneratedScope(self.source, bound)
+        for f in functions:
+            if f.name == names.get("fwd"):
+                continue  # the forward sweep has no adjoints
+            if f.name == names.get("bwd"):
+                arg_shapes = {cot: self.shapes.get(self.rev_output)} if cot else {}
+            else:
+                arg_shapes = dict(zip(self.params, self.spec.shapes))
+            resolver = Resolver(scope, store_names(f))
+            if drop_broadcasts(f, arg_shapes, self.shapes, resolver, sinks):
+                optimize(f, self.pure_call, keep=self.user_names)
+            if f.name == names.get("main") and self.spec.dtypes is not None:
+                self.uncast(f, arg_shapes, resolver, sinks)
+
+    def uncast(self, f, arg_shapes, resolver, sinks):
+        """Return a gradient without `cast_like` where it is statically a fresh float64
+        array of its float64 argument's shape: then the cast would return it as is."""
+        kinds = dict(zip(self.params, self.spec.dtypes))
+        shapes = infer_shapes(f, arg_shapes, resolver, self.shapes)
+        f64 = float64_names(f, kinds, resolver)
+        loads, values = {}, {}
+        for n in gast.walk(f):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                loads[n.id] = loads.get(n.id, 0) + 1
+            elif isinstance(n, gast.Assign):
+                for t in n.targets:
+                    for m in gast.walk(t):
+                        if isinstance(m, gast.Name):
+                            values.setdefault(m.id, []).append(
+                                n.value if t is m else None)
+            elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+                values.setdefault(n.target.id, []).append(gast.BinOp(
+                    left=n.target, op=n.op, right=n.value))
+
+        def fresh(expr, top=True):
+            """Whether `expr` is a new array no other name refers to."""
+            if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
+                return True
+            if isinstance(expr, gast.Call):
+                func = expr.func
+                if isinstance(func, gast.Attribute) and func.attr in ("sum", "mean", "copy"):
+                    return True
+                path = dotted_path(func)
+                if path is None or path.split(".")[0] in resolver.locals:
+                    return False
+                found, obj = resolver.lookup_path(path)
+                return found and not expr.keywords and (
+                    isinstance(obj, np.ufunc) or obj in (np.dot, np.outer, np.matmul))
+            if isinstance(expr, gast.Name) and top and loads.get(expr.id) == 1 and \
+                    expr.id not in kinds:
+                defs = values.get(expr.id, [])
+                return bool(defs) and all(
+                    d is not None and (isinstance(d, gast.BinOp) and d.left is not None
+                                       and isinstance(d.left, gast.Name)
+                                       and d.left.id == expr.id or fresh(d, False))
+                    for d in defs)
+            return False
+
+        def plain(node):
+            if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+                    and node.func.id in sinks and len(node.args) == 2
+                    and isinstance(node.args[1], gast.Name)
+                    and node.args[1].id in kinds):
+                return False
+            g, w = node.args
+            shape = self.spec.shapes[self.params.index(w.id)]
+            return kinds[w.id] == np.dtype(np.float64).str and shape and \
+                expr_shape(g, shapes, resolver) == shape and \
+                is_float64(g, f64, resolver) and fresh(g)
+
+        class _U(gast.NodeTransformer):
+            def visit_Call(self, node):
+                self.generic_visit(node)
+                return node.args[0] if plain(node) else node
+        _U().visit(f)
 
     def pure_call(self, node):
         func = node.func
@@ -509,8 +613,12 @@ def _describe(obj):
 
 
 def _guards(src, lookups):
-    out = []
+    """One (namespace, name, object) check per distinct name: every call checks them."""
+    out, seen = [], set()
     for key, obj in lookups:
+        if key in seen:
+            continue
+        seen.add(key)
         if key in src.closure:
             out.append((src.closure[key], key, obj))
         elif key in src.globals:

@@ -271,7 +271,23 @@ def seed(y):
 
 
 def cast_like(g, x):
-    """The gradient `g` in the type, shape and dtype of the argument `x`."""
+    """The gradient `g` in the type, shape and dtype of the argument `x`; a fresh,
+    writable array for an array argument. `g` may be anything that broadcasts to x."""
+    if type(x) is np.ndarray:  # the common case first: it costs one call
+        if type(g) is np.ndarray and g.base is None and g.dtype == x.dtype and \
+                g.shape == x.shape and g is not x:
+            return g  # already a fresh array of the right kind
+        if np.ndim(g) == 0 and not isinstance(g, complex):
+            out = np.empty(x.shape, x.dtype)
+            out.fill(g)  # a scalar cotangent spread over x
+            return out
+        g = unbroadcast(g, x) if np.shape(g) != x.shape else g
+        out = np.asarray(g, dtype=x.dtype)
+        if out.shape != x.shape:
+            out = np.broadcast_to(out, x.shape)
+        if not out.flags.writeable or out is g and not out.flags.owndata:
+            out = np.array(out)
+        return out
     if type(x) is float:
         if type(g) is float:
             return g
@@ -284,17 +300,6 @@ def cast_like(g, x):
         if isinstance(g, (list, tuple)):
             return type(x)(cast_like(gi, xi) for gi, xi in zip(g, x))
         return type(x)(cast_like(g, xi) for xi in x)
-    if isinstance(x, np.ndarray):
-        if type(g) is np.ndarray and g.base is None and g.shape == x.shape and \
-                g.dtype == x.dtype and g is not x:
-            return g  # already a fresh array of the right kind
-        g = unbroadcast(g, x) if np.shape(g) != x.shape else g
-        out = np.asarray(g, dtype=x.dtype)
-        if out.shape != x.shape:
-            out = np.broadcast_to(out, x.shape)
-        if not out.flags.writeable or out is g and not out.flags.owndata:
-            out = np.array(out)
-        return out
     if isinstance(x, np.generic):
         return x.dtype.type(np.sum(g) if np.ndim(g) else g)
     return g

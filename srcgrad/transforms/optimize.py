@@ -5,6 +5,9 @@ Entry: `optimize(func, pure) -> func` where `pure(call) -> bool` tells which cal
 have no side effects. Both rewrites preserve the values of every name that is read
 later, so gradients are unchanged (the tests run optimized and unoptimized forms).
 """
+import math
+import operator
+
 import gast
 
 from .syntax import load_names, name as name_node
@@ -13,7 +16,8 @@ from .syntax import load_names, name as name_node
 def optimize(func, pure, keep=frozenset()):
     """`keep`: names (the user's own) that are never substituted away."""
     for _ in range(20):
-        changed = _substitute(func, keep) | _copies(func, keep) | _dead_code(func, pure)
+        changed = _substitute(func, keep) | _copies(func, keep) | _constants(func, keep) | \
+            _dead_code(func, pure)
         if not changed:
             break
     return func
@@ -83,6 +87,48 @@ def _substitute(func, keep):
                     continue
             i += 1
     return changed
+
+
+def _constants(func, keep):
+    """Propagate numbers assigned once, at the top level, to a generated name (the
+    seed `dresult = 1.0`), then fold arithmetic on numbers: the same Python operation,
+    done once at compile time, so the values are identical."""
+    defs, _ = _counts(func)
+    values = {}
+    for s in func.body:
+        if _simple_target(s) and _number(s.value) and defs.get(s.targets[0].id) == 1 \
+                and s.targets[0].id not in keep:
+            values[s.targets[0].id] = s.value.value
+    changed = [False]
+
+    class _P(gast.NodeTransformer):
+        def visit_Name(self, n):
+            if n.id in values and isinstance(n.ctx, gast.Load):
+                changed[0] = True
+                return gast.Constant(value=values[n.id], kind=None)
+            return n
+
+        def visit_BinOp(self, n):
+            self.generic_visit(n)
+            if _number(n.left) and _number(n.right) and type(n.op) in _FOLD:
+                try:
+                    v = _FOLD[type(n.op)](n.left.value, n.right.value)
+                except (ArithmeticError, ValueError):
+                    return n
+                if isinstance(v, (int, float)) and math.isfinite(v) and abs(v) < 2 ** 53:
+                    changed[0] = True
+                    return gast.Constant(value=v, kind=None)
+            return n
+    _P().visit(func)
+    return changed[0]
+
+
+_FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+         gast.Div: operator.truediv}
+
+
+def _number(node):
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
 
 
 def _copies(func, keep):
@@ -182,8 +228,8 @@ def _dead_code(func, pure):
                     uses.get(s.target.id, 0) == 1 and _is_pure(s.value, pure):
                 changed = True  # only the augmented assignment itself reads it
                 continue
-            if isinstance(s, (gast.For, gast.If)) and not getattr(s, "orelse", None) and \
-                    all(_is_comment(b) for b in s.body) and \
+            if isinstance(s, (gast.For, gast.If)) and \
+                    all(_is_comment(b) for b in s.body + s.orelse) and \
                     _is_pure(s.iter if isinstance(s, gast.For) else s.test, pure):
                 changed = True  # a loop or branch left with nothing to do
                 continue

@@ -364,23 +364,27 @@ class Reverse:
         return None
 
     def inline_unbroadcast(self, n, y):
-        """unbroadcast(g, x) as one np.sum when the shapes of g (that of y) and x are
-        known statically; the helper call otherwise."""
+        """unbroadcast(g, x) as one `g.sum(axis=...)` when the shapes of g (that of y)
+        and x are known statically; the helper call otherwise. The method form is
+        used because g is then known to be an array, and it skips np.sum's dispatch."""
         gs, xs = self.job.shapes.get(y), self.shape(n.args[1])
         if gs is None or xs is None or len(xs) > len(gs):
             return n
         lead = len(gs) - len(xs)
-        axes = list(range(lead)) + [lead + i for i, k in enumerate(xs)
-                                    if k == 1 and gs[lead + i] != 1]
+        kept = [lead + i for i, k in enumerate(xs) if k == 1 and gs[lead + i] != 1]
+        axes = list(range(lead)) + kept
         if not axes:
             return n.args[0]
-        npn = name(self.helper(np, "np"))
-        total = call(gast.Attribute(value=npn, attr="sum", ctx=gast.Load()), [n.args[0]],
-                     [gast.keyword(arg="axis", value=const(tuple(axes)))])
-        if len(axes) == lead:
+        keywords = [gast.keyword(arg="axis", value=const(
+            axes[0] if len(axes) == 1 else tuple(axes)))]
+        if not lead:
+            keywords.append(gast.keyword(arg="keepdims", value=const(True)))
+        total = call(gast.Attribute(value=n.args[0], attr="sum", ctx=gast.Load()), [],
+                     keywords)
+        if not lead or not kept:
             return total
-        return call(gast.Attribute(value=clone(npn), attr="reshape", ctx=gast.Load()),
-                    [total, const(tuple(xs))])
+        return call(gast.Attribute(value=total, attr="reshape", ctx=gast.Load()),
+                    [const(tuple(xs))])
 
     def inline_reduction(self, n, fobj):
         """The adjoint of a sum or mean over all elements of an array of known shape:
@@ -824,12 +828,14 @@ def _dead_restores(adjoint, live_at_end):
 _MATMUL_GRADS = (runtime.matmul_grad_a, runtime.matmul_grad_b, runtime.dot_grad_a,
                  runtime.dot_grad_b)
 
-# (ndim of a, ndim of b, which operand) -> adjoint of a @ b given its cotangent G
+# (ndim of a, ndim of b, which operand) -> adjoint of a @ b given its cotangent G.
+# np.dot rather than @: the same product for operands of at most two dimensions, with
+# less call overhead on small arrays.
 _MATMUL_FORMS = {
     (1, 1, "a"): "G * B", (1, 1, "b"): "G * A",
-    (2, 2, "a"): "G @ B.T", (2, 2, "b"): "A.T @ G",
-    (2, 1, "a"): "np.outer(G, B)", (2, 1, "b"): "A.T @ G",
-    (1, 2, "a"): "B @ G", (1, 2, "b"): "np.outer(A, G)",
+    (2, 2, "a"): "np.dot(G, B.T)", (2, 2, "b"): "np.dot(A.T, G)",
+    (2, 1, "a"): "np.outer(G, B)", (2, 1, "b"): "np.dot(A.T, G)",
+    (1, 2, "a"): "np.dot(B, G)", (1, 2, "b"): "np.outer(A, G)",
 }
 
 

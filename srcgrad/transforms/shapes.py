@@ -18,16 +18,22 @@ _CONFLICT = "conflict"
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 
 
-def infer_shapes(tree, arg_shapes, resolver):
+def infer_shapes(tree, arg_shapes, resolver, fixed=None):
+    """`fixed`: names whose shapes are known already (every assignment to them keeps
+    that shape); used for generated code, where the primal names keep their shapes."""
     ints = {s.target.id for s in statements(tree.body) if isinstance(s, gast.For)}
     env = {k: v for k, v in arg_shapes.items() if v is not None}
+    fixed = fixed or {}
+    env.update(fixed)
     conflict = set()
     body = list(statements(tree.body))
-    for _ in range(6):
+    # a name only ever goes absent -> known -> unknown, so this reaches the fixpoint
+    changed = True
+    while changed:
         changed = False
         for s in body:
             for name_, shape in _assigned(s, env, resolver, ints):
-                if name_ in conflict:
+                if name_ in conflict or name_ in fixed:
                     continue
                 if shape is None:
                     conflict.add(name_)
@@ -43,6 +49,14 @@ def infer_shapes(tree, arg_shapes, resolver):
         if not changed:
             break
     return env
+
+
+def expr_shape(node, env, resolver, ints=frozenset()):
+    """The static shape of expression `node` under `env`, or None if unknown."""
+    try:
+        return _expr(node, env, resolver, ints)
+    except Exception:  # any surprise means "unknown"
+        return None
 
 
 def _assigned(s, env, resolver, ints):
@@ -73,6 +87,14 @@ def _atom(node, env):
     if isinstance(node, gast.Name):
         return env.get(node.id)
     return None
+
+
+def _expr(node, env, resolver, ints):
+    """The shape of any expression: atoms directly, nested expressions (in optimized
+    generated code) recursively."""
+    if isinstance(node, (gast.Constant, gast.Name)):
+        return _atom(node, env)
+    return _shape_of(node, env, resolver, ints)
 
 
 def _broadcast(shapes):
@@ -109,23 +131,26 @@ def _shape_of(value, env, resolver, ints):
     if isinstance(value, gast.Constant) or isinstance(value, gast.Name):
         return _atom(value, env)
     if isinstance(value, gast.BinOp):
-        a, b = _atom(value.left, env), _atom(value.right, env)
+        a = _expr(value.left, env, resolver, ints)
+        b = _expr(value.right, env, resolver, ints)
         if isinstance(value.op, gast.MatMult):
             return _matmul(a, b)
         return _broadcast([a, b])
     if isinstance(value, gast.UnaryOp):
-        return _atom(value.operand, env)
+        return _expr(value.operand, env, resolver, ints)
     if isinstance(value, gast.Compare):
-        return _broadcast([_atom(value.left, env)] + [_atom(c, env) for c in value.comparators])
+        return _broadcast([_expr(e, env, resolver, ints)
+                           for e in [value.left] + value.comparators])
     if isinstance(value, gast.Attribute):
-        base = _atom(value.value, env)
+        base = _expr(value.value, env, resolver, ints)
         if value.attr == "T" and base is not None:
             return tuple(reversed(base))
         return None
     if isinstance(value, gast.Subscript):
         return _subscript(value, env, ints)
-    if isinstance(value, gast.Call) and value_kind(value, resolver) in ("op", "nondiff"):
-        return _call(value, env, resolver)
+    if isinstance(value, gast.Call) and (value_kind(value, resolver) in ("op", "nondiff") or
+                                         resolver.callee(value).obj is np.broadcast_to):
+        return _call(value, env, resolver, ints)
     return None
 
 
@@ -160,7 +185,7 @@ def _subscript(value, env, ints):
     return tuple(probe[tuple(dummy)].shape)
 
 
-def _call(value, env, resolver):
+def _call(value, env, resolver, ints=frozenset()):
     callee = resolver.callee(value)
     obj = callee.obj
     args = list(value.args)
@@ -171,7 +196,7 @@ def _call(value, env, resolver):
         fname = getattr(obj, "__name__", "")
     if any(isinstance(a, gast.Starred) for a in args):
         return None
-    shapes = [_atom(a, env) for a in args]
+    shapes = [_expr(a, env, resolver, ints) for a in args]
     kwargs = {k.arg: k.value for k in value.keywords}
     if isinstance(obj, np.ufunc) and not kwargs:
         return _broadcast(shapes)
@@ -184,6 +209,9 @@ def _call(value, env, resolver):
         if fname == "dot" and a is not None and b is not None and max(len(a), len(b)) > 2:
             return None
         return _matmul(a, b)
+    if fname == "broadcast_to" and len(args) == 2 and not kwargs:
+        ok, target = _const(args[1])
+        return tuple(target) if ok and isinstance(target, tuple) else None
     if fname == "where" and len(shapes) == 3:
         return _broadcast(shapes)
     if fname == "clip" and shapes:

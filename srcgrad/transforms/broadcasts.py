@@ -1,0 +1,191 @@
+"""Compact adjoints: drop `np.broadcast_to` where broadcasting later does the same job.
+
+The adjoint of `sum(x)` or `mean(x)` is the scalar cotangent spread over x's shape,
+which the reverse transform writes as `np.broadcast_to(g, shape)`. When that value
+only flows through elementwise arithmetic into something of the full shape (the
+common case: `dx = broadcast_to(g / n, s) * 2 * t`), the scalar `g / n` gives the
+same numbers with no array built: `dx = g / n * 2 * t`. On vectors this is also what
+turns a chain of adjoint updates `db = db * 2` into scalar arithmetic.
+
+Entry: `drop_broadcasts(func, arg_shapes, fixed, resolver, sinks) -> bool`.
+
+Invariant that makes a drop safe (checked, never assumed): after the drop, every
+expression that depends on a dropped site and is used anywhere except as an operand
+of elementwise arithmetic (operators, NumPy ufuncs, comparisons, the first argument
+of a `sinks` helper such as `cast_like`, which broadcasts itself) has the same
+statically known shape as before. Elementwise operations give equal values on a
+broadcast operand, so every such use sees the same numbers. Static shapes come from
+`infer_shapes` over the generated function; an unknown shape means no drop.
+"""
+import copy
+
+import gast
+import numpy as np
+
+from .shapes import expr_shape, infer_shapes
+from .syntax import dotted_path, name, rename
+
+
+def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
+    """Rewrite `func` in place; return whether anything was dropped. `fixed`: the
+    primal names' shapes (restores give a primal name back a value of its own shape);
+    `sinks`: names of helpers whose first argument may be any broadcastable value.
+    Tries all sites at once, then one at a time (each success removes a site)."""
+    dropped = False
+    while True:
+        sites = [i for i, n in enumerate(gast.walk(func)) if _is_broadcast(n, resolver)]
+        if not sites:
+            return dropped
+        before = infer_shapes(func, arg_shapes, resolver, fixed)
+        for chosen in [sites] + ([[s] for s in sites[:_MAX_SINGLE]] if len(sites) > 1 else []):
+            trial = copy.deepcopy(func)
+            markers = _mark(trial, set(chosen), before, resolver)
+            if markers is None:
+                continue
+            old = {**before, **{m: shape for m, (g, shape, new) in markers.items()}}
+            start = {**arg_shapes, **{m: new for m, (g, shape, new) in markers.items()}}
+            after = infer_shapes(trial, start, resolver, fixed)
+            if _safe(trial, set(markers), old, after, resolver, sinks):
+                rename(trial, {m: g for m, (g, shape, new) in markers.items()})
+                func.body = trial.body
+                dropped = True
+                break
+        else:
+            return dropped
+
+
+_MAX_SINGLE = 8  # sites tried one by one (compile time stays bounded)
+_MARKER = "__srcgrad_compact_{}__"
+
+
+def _is_broadcast(node, resolver):
+    if not (isinstance(node, gast.Call) and len(node.args) == 2 and not node.keywords
+            and isinstance(node.func, gast.Attribute) and node.func.attr == "broadcast_to"
+            and isinstance(node.func.value, gast.Name)):
+        return False
+    found, obj = resolver.lookup_path(node.func.value.id)
+    return found and obj is np
+
+
+def _mark(func, chosen, before, resolver):
+    """Replace the chosen sites (by walk position) with marker names; return
+    {marker: (g, broadcast shape, shape of g)}, or None if a shape is unknown."""
+    targets = {id(n) for i, n in enumerate(gast.walk(func)) if i in chosen}
+    markers = {}
+
+    class _M(gast.NodeTransformer):
+        def visit_Call(self, n):
+            self.generic_visit(n)
+            if id(n) in targets:
+                m = _MARKER.format(len(markers))
+                markers[m] = (n.args[0], expr_shape(n, before, resolver),
+                              expr_shape(n.args[0], before, resolver))
+                return name(m)
+            return n
+    _M().visit(func)
+    if any(shape is None or new is None for g, shape, new in markers.values()):
+        return None
+    return markers
+
+
+def _tainted_names(func, markers, sinks):
+    """Names whose value depends on a dropped site (a fixpoint over assignments), and
+    the predicate `depends(expr)`. A sink's result is the same either way."""
+    tainted = set(markers)
+
+    def depends(expr):
+        todo = [expr]
+        while todo:
+            n = todo.pop()
+            if isinstance(n, gast.Name) and n.id in tainted and isinstance(n.ctx, gast.Load):
+                return True
+            if not _is_sink(n, sinks):
+                todo.extend(gast.iter_child_nodes(n))
+        return False
+    changed = True
+    while changed:
+        changed = False
+        for s in gast.walk(func):
+            if isinstance(s, gast.Assign) and depends(s.value):
+                targets = s.targets
+            elif isinstance(s, gast.AugAssign) and depends(s.value):
+                targets = [s.target]
+            else:
+                continue
+            for t in targets:
+                for n in gast.walk(t):
+                    if isinstance(n, gast.Name) and n.id not in tainted:
+                        tainted.add(n.id)
+                        changed = True
+    return tainted, depends
+
+
+def _safe(func, markers, before, after, resolver, sinks):
+    tainted, depends = _tainted_names(func, markers, sinks)
+    ints = {s.target.id for s in gast.walk(func) if isinstance(s, gast.For)
+            and isinstance(s.target, gast.Name)}
+
+    def same(node):
+        a = expr_shape(node, after, resolver, ints)
+        return a is not None and a == expr_shape(node, before, resolver, ints)
+
+    def check(node, free):
+        """False if a dependent expression in a shape-sensitive position changed.
+        Tuples and lists are containers: only their elements are checked."""
+        if isinstance(node, gast.expr) and not free and \
+                not isinstance(node, (gast.Tuple, gast.List)) and \
+                depends(node) and not same(node):
+            return False
+        for child, child_free in _children(node, resolver, sinks):
+            if not check(child, child_free):
+                return False
+        return True
+
+    for s in gast.walk(func):
+        if isinstance(s, gast.AugAssign) and depends(s.value):
+            t = expr_shape(s.target, after, resolver, ints)
+            v = expr_shape(s.value, after, resolver, ints)
+            if t is None or v is None or not same(s.target) or \
+                    tuple(np.broadcast_shapes(t, v)) != t:
+                return False
+    return check(func, False)
+
+
+def _children(node, resolver, sinks):
+    """(child, free) pairs: free children may hold a broadcast-equivalent value."""
+    if isinstance(node, gast.Assign):
+        single = len(node.targets) == 1 and isinstance(node.targets[0], gast.Name)
+        return [(node.value, single)] + [(t, False) for t in node.targets]
+    if isinstance(node, gast.AugAssign):
+        return [(node.value, True)]  # checked against the target's shape separately
+    if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+        return [(node.left, True), (node.right, True)]
+    if isinstance(node, gast.UnaryOp):
+        return [(node.operand, True)]
+    if isinstance(node, gast.Compare):
+        return [(node.left, True)] + [(c, True) for c in node.comparators]
+    if isinstance(node, gast.IfExp):
+        return [(node.test, False), (node.body, True), (node.orelse, True)]
+    if isinstance(node, gast.Call):
+        elementwise = not node.keywords and _is_ufunc(node.func, resolver)
+        sink = _is_sink(node, sinks)
+        # a method's receiver is what must keep its shape, not the bound method
+        func = node.func.value if isinstance(node.func, gast.Attribute) else node.func
+        return [(func, False)] + [
+            (a, elementwise or (sink and i == 0)) for i, a in enumerate(node.args)] + [
+            (k.value, False) for k in node.keywords]
+    return [(c, False) for c in gast.iter_child_nodes(node)
+            if isinstance(c, (gast.expr, gast.stmt))]
+
+
+def _is_sink(node, sinks):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+        node.func.id in sinks
+
+
+def _is_ufunc(func, resolver):
+    path = dotted_path(func)
+    if path is None or path.split(".")[0] in resolver.locals:
+        return False
+    found, obj = resolver.lookup_path(path)
+    return found and isinstance(obj, np.ufunc)
