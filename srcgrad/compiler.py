@@ -517,9 +517,16 @@ class _Job:
         shapes = infer_shapes(f, arg_shapes, resolver, self.shapes)
         f64 = float64_names(f, kinds, resolver)
         loads, values = {}, {}
+        # `n = n + e` reads n into arithmetic, which makes a new array: no alias of n
+        inside_own = {id(m) for a in gast.walk(f) if isinstance(a, gast.Assign) and
+                      len(a.targets) == 1 and isinstance(a.targets[0], gast.Name) and
+                      isinstance(a.value, (gast.BinOp, gast.UnaryOp))
+                      for m in gast.walk(a.value)
+                      if isinstance(m, gast.Name) and m.id == a.targets[0].id}
         for n in gast.walk(f):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-                loads[n.id] = loads.get(n.id, 0) + 1
+                if id(n) not in inside_own:
+                    loads[n.id] = loads.get(n.id, 0) + 1
             elif isinstance(n, gast.Assign):
                 for t in n.targets:
                     for m in gast.walk(t):

@@ -254,3 +254,17 @@ def f(x):
     for unroll in (False, True):
         f = build(src, "f")
         assert_close(srcgrad.grad(f, unroll=unroll)(np.ones(2)), 2.0 * np.ones(2))
+
+
+def test_tuple_unpacking_in_a_kept_loop_restores_in_stack_order():
+    # both targets are saved per trip; their restores must pop in reverse order
+    src = """
+def f(x, n):
+    a = x
+    b = 2.0 * x
+    for i in range(n):
+        t = (b * np.sin(a), a * np.cos(b))
+        a, b = t
+    return np.sum(a * b)
+"""
+    check(src, "f", (np.array([0.3, 0.5]), 6), wrt=0, unroll=False)

@@ -3,9 +3,12 @@
 The adjoint of `sum(x)` or `mean(x)` is the scalar cotangent spread over x's shape,
 which the reverse transform writes as `np.broadcast_to(g, shape)`. When that value
 only flows through elementwise arithmetic into something of the full shape (the
-common case: `dx = broadcast_to(g / n, s) * 2 * t`), the scalar `g / n` gives the
-same numbers with no array built: `dx = g / n * 2 * t`. On vectors this is also what
-turns a chain of adjoint updates `db = db * 2` into scalar arithmetic.
+common case: `dx = broadcast_to(0.025, s) * 2 * t` for a mean), the NumPy scalar
+gives the same numbers with no array built: `dx = np.float64(0.025) * 2 * t`. On
+vectors this also turns a chain of adjoint updates `db = db * 2` into scalar
+arithmetic. Only constant cotangents (the seed of a scalar output, folded) are
+compacted: their dtype is known to be float64, and a NumPy scalar keeps the array's
+promotion and error semantics where a Python float would not.
 
 Entry: `drop_broadcasts(func, arg_shapes, fixed, resolver, sinks) -> bool`.
 
@@ -23,7 +26,7 @@ import gast
 import numpy as np
 
 from .shapes import expr_shape, infer_shapes
-from .syntax import dotted_path, name, rename
+from .syntax import clone, const, dotted_path, name, rename
 
 
 def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
@@ -78,12 +81,20 @@ def _mark(func, chosen, before, resolver):
             self.generic_visit(n)
             if id(n) in targets:
                 m = _MARKER.format(len(markers))
-                markers[m] = (n.args[0], expr_shape(n, before, resolver),
-                              expr_shape(n.args[0], before, resolver))
+                g = n.args[0]
+                if not (isinstance(g, gast.Constant) and type(g.value) in (int, float)):
+                    markers[m] = None  # a cotangent of unknown dtype: keep it
+                    return n
+                # a NumPy scalar, not the Python number: the same dtype and
+                # arithmetic (overflow, division by zero) as the broadcast array
+                scalar = gast.Call(func=gast.Attribute(value=clone(n.func.value),
+                                                       attr="float64", ctx=gast.Load()),
+                                   args=[const(float(g.value))], keywords=[])
+                markers[m] = (scalar, expr_shape(n, before, resolver), ())
                 return name(m)
             return n
     _M().visit(func)
-    if any(shape is None or new is None for g, shape, new in markers.values()):
+    if any(v is None or v[1] is None for v in markers.values()):
         return None
     return markers
 

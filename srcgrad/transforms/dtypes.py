@@ -108,6 +108,8 @@ def _kind(node, env, resolver):
         return _promote(args)
     if obj in _PRODUCTS and len(args) == 2:
         return _promote(args)
+    if obj is np.float64 and len(args) == 1 and args[0] is not None:
+        return F64
     if obj is np.sum and len(args) == 1:
         return F64 if args[0] == F64 else None
     return None

@@ -162,9 +162,10 @@ class Reverse:
         elif y in self.active and state.get(dy, ZERO) != ZERO:
             out.extend(self.propagate(s, y, state, depth))
         state[dy] = ZERO
-        out.append(self.restore_marker(s, y))
+        # restores pop in the reverse order of the saves: [y, saved] were pushed
         if id(s) in self.call_saves:
             out.append(self.restore_marker(s, self.call_saves[id(s)]))
+        out.append(self.restore_marker(s, y))
         return out
 
     def capture(self, y, state, out):
@@ -483,7 +484,7 @@ class Reverse:
                 else:
                     parts.append(call(self.rt("zeros_like"), [name(t)]))
             self.accumulate(src, gast.Tuple(elts=parts, ctx=gast.Load()), state, out)
-        for t in targets:
+        for t in reversed(targets):  # pops in the reverse order of the pushes
             state[self.d(t)] = ZERO
             out.append(self.restore_marker(s, t))
         return out

@@ -148,9 +148,13 @@ def _shape_of(value, env, resolver, ints):
         return None
     if isinstance(value, gast.Subscript):
         return _subscript(value, env, ints)
-    if isinstance(value, gast.Call) and (value_kind(value, resolver) in ("op", "nondiff") or
-                                         resolver.callee(value).obj is np.broadcast_to):
-        return _call(value, env, resolver, ints)
+    if isinstance(value, gast.Call):
+        obj = resolver.callee(value).obj
+        if obj is np.float64 and len(value.args) == 1 and not value.keywords:
+            # how compacted adjoints write a scalar (broadcasts.py)
+            return () if _expr(value.args[0], env, resolver, ints) == () else None
+        if obj is np.broadcast_to or value_kind(value, resolver) in ("op", "nondiff"):
+            return _call(value, env, resolver, ints)
     return None
 
 
