@@ -26,6 +26,7 @@ from .transforms.normalize import Context, normalize
 from .transforms.optimize import optimize
 from .transforms.reverse import Reverse, ZERO
 from .transforms.dtypes import float64_names, is_float64
+from .transforms.scalars import is_python_float, use_math
 from .transforms.shapes import expr_shape, infer_shapes
 from .transforms.syntax import (assign, call, const, dotted_path, load_names, name, store,
                                 store_names)
@@ -39,7 +40,7 @@ class Spec:
     """What to generate. mode: 'grad' | 'value_and_grad' | 'vjp' (fwd + bwd pair)."""
 
     def __init__(self, wrt=0, of=None, mode="grad", optimize=True, unroll="auto",
-                 save_to=None, shapes=None, dtypes=None):
+                 save_to=None, shapes=None, dtypes=None, use_math=True):
         if unroll not in ("auto", True, False):
             raise ArgumentError(f"unroll must be 'auto', True or False, not {unroll!r}")
         self.wrt = wrt if isinstance(wrt, tuple) else (wrt,)
@@ -51,14 +52,15 @@ class Spec:
         self.save_to = save_to
         self.shapes = shapes  # argument shapes to specialize on (None: generic code)
         self.dtypes = dtypes  # argument dtype strings, 'float' or 'int' (or None each)
+        self.use_math = use_math  # math functions on Python floats (transforms/scalars.py)
 
     def key(self):
         return (self.wrt, self.single, self.of, self.mode, self.optimize, self.unroll,
-                self.save_to, self.shapes, self.dtypes)
+                self.save_to, self.shapes, self.dtypes, self.use_math)
 
-    def with_shapes(self, shapes, dtypes=None):
+    def with_shapes(self, shapes, dtypes=None, use_math=True):
         spec = Spec(self.wrt if not self.single else self.wrt[0], self.of, self.mode,
-                    self.optimize, self.unroll, self.save_to, shapes, dtypes)
+                    self.optimize, self.unroll, self.save_to, shapes, dtypes, use_math)
         return spec
 
 
@@ -72,6 +74,9 @@ class Artifact:
         self.info = info
         self.main = functions.get("main")
         self.generation = _generation[0]
+        if self.main is not None and spec.use_math and spec.dtypes and \
+                "float" in spec.dtypes:
+            self.main = _with_numpy_fallback(self.main, info["fn"], spec, info)
 
     def valid(self):
         """Whether every name resolution this code relied on still holds."""
@@ -181,6 +186,36 @@ class _Ctx(Context):
     def source_line(self, lineno):
         import linecache
         return linecache.getline(self.filename, lineno).strip()
+
+
+def _with_numpy_fallback(fast, fn, spec, info):
+    """`fast`, specialized on Python floats (math functions, plain float arithmetic),
+    until it raises where NumPy would give inf or nan (math.log(0.0), overflow, float
+    division by zero): then the same gradient computed on NumPy float64 scalars,
+    which follows NumPy's rules, with float gradients returned as floats."""
+    slow = []
+    positions = [info["params"].index(w) if w in info["params"] else None
+                 for w in info["wrt"]]
+
+    def main(*args):
+        try:
+            return fast(*args)
+        except (ArithmeticError, ValueError):
+            pass
+        if not slow:
+            dtypes = tuple(None if d == "float" else d for d in spec.dtypes)
+            slow.append(compile(fn, spec.with_shapes(spec.shapes, dtypes,
+                                                     use_math=False)).main)
+        out = slow[0](*[np.float64(a) if type(a) is float else a for a in args])
+        value, grads = out if spec.mode == "value_and_grad" else (None, out)
+        grads = list(grads) if not spec.single else [grads]
+        for i, p in enumerate(positions):
+            if p is not None and p < len(args) and type(args[p]) is float:
+                grads[i] = float(grads[i])
+        grads = grads[0] if spec.single else tuple(grads)
+        return (value, grads) if spec.mode == "value_and_grad" else grads
+    main.__wrapped__ = fast
+    return main
 
 
 class _GeneratedScope:
@@ -293,7 +328,8 @@ class _Job:
         functions, text = self.assemble(tree, sweeps, output, value_name, wrt_names,
                                         seed_expr)
         guards = _guards(src, resolver.guards)
-        info = {"wrt": wrt_names, "output": output, "filename": src.filename}
+        info = {"wrt": wrt_names, "output": output, "filename": src.filename,
+                "fn": fn, "params": self.params}
         art = Artifact(functions, text, guards, self.deps, self.spec, info)
         if self.spec.save_to and self.deps:  # the file holds the callees' adjoints too
             with open(self.spec.save_to, "w") as fh:
@@ -509,6 +545,32 @@ class _Job:
                 optimize(f, self.pure_call, keep=self.user_names)
             if f.name == names.get("main") and self.spec.dtypes is not None:
                 self.uncast(f, arg_shapes, resolver, sinks)
+                if self.spec.use_math and "float" in self.spec.dtypes:
+                    self.math_floats(f, resolver, sinks)
+
+    def math_floats(self, f, resolver, sinks):
+        """math functions where the values are Python floats; then the casts of
+        Python-float gradients to float arguments go."""
+        import math
+        bound = self.ctx.helpers.bound
+        kinds = dict(zip(self.params, self.spec.dtypes))
+        math_name = self.ctx.helpers.bind("math", math)
+        runtime_names = {n: obj for n, obj in bound.items()
+                         if getattr(obj, "__module__", None) == runtime.__name__}
+        _, floats = use_math(f, kinds, Resolver(_GeneratedScope(self.source, bound),
+                                                        store_names(f)),
+                                     math_name, self.rev.stack, runtime_names)
+
+        class _U(gast.NodeTransformer):
+            def visit_Call(self, node):
+                self.generic_visit(node)
+                if isinstance(node.func, gast.Name) and node.func.id in sinks and \
+                        len(node.args) == 2 and isinstance(node.args[1], gast.Name) and \
+                        kinds.get(node.args[1].id) == "float" and \
+                        is_python_float(node.args[0], floats, resolver, runtime_names):
+                    return node.args[0]
+                return node
+        _U().visit(f)
 
     def uncast(self, f, arg_shapes, resolver, sinks):
         """Return a gradient without `cast_like` where it is statically a fresh float64

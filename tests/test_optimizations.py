@@ -204,3 +204,52 @@ def test_benchmarks_identical_unoptimized(case):
     hand = hand if isinstance(hand, tuple) else (hand,)
     for x, y in zip(a, hand):
         np.testing.assert_allclose(x, y, rtol=1e-6)
+
+
+# --- math functions on Python floats (transforms/scalars.py) ---------------------
+
+SCALAR = """
+def f(x, a, n):
+    for i in range(n):
+        x = x + 0.01 * (np.sin(x) * a + np.cos(x)) - np.tanh(x * a) / 7.0
+    return np.exp(-x * x) + np.sqrt(a * a + 1.0)
+"""
+
+
+def test_python_floats_run_on_math():
+    f = build(SCALAR, "f")
+    args = (0.3, 0.7, 40)
+    text = srcgrad.show(f, wrt=(0, 1), args=args)
+    code_lines = [ln for ln in text.split("def grad_f")[1].splitlines()
+                  if not ln.strip().startswith("#")]
+    assert "math.sin(x)" in text and "math.sqrt(" in text
+    assert not any("np." in ln for ln in code_lines)
+    got = check(SCALAR, "f", args, wrt=(0, 1))
+    assert all(type(g) is float for g in got)
+    numpy_version = srcgrad.grad(f, wrt=(0, 1), unroll=False)(np.float64(0.3), 0.7, 40)
+    assert_close(got, numpy_version, rtol=1e-12)
+
+
+def test_numpy_floats_and_arrays_keep_numpy():
+    f = build(SCALAR, "f")
+    text = srcgrad.show(f, wrt=(0, 1), args=(np.float64(0.3), 0.7, 4))
+    assert "math.sin" not in text and "np.sin(x)" in text
+    g = build("def g(x, v):\n    return np.sum(np.sin(x) * np.cos(v))\n", "g")
+    text = srcgrad.show(g, wrt=(0, 1), args=(0.3, V4))
+    assert "math.sin(x)" in text and "np.cos(v)" in text
+    check("def g(x, v):\n    return np.sum(np.sin(x) * np.cos(v))\n", "g", (0.3, V4),
+          wrt=(0, 1))
+
+
+@pytest.mark.parametrize("src, x", [
+    ("def f(x):\n    return np.log(x)\n", 0.0),             # math.log: ValueError
+    ("def f(x):\n    return np.exp(x) * 2.0\n", 1000.0),    # math.exp: OverflowError
+    ("def f(x):\n    return np.sin(x) / (x - x)\n", 0.5),  # float division by zero
+])
+def test_math_errors_fall_back_to_numpy_semantics(src, x):
+    f = build(src, "f")
+    with np.errstate(all="ignore"):
+        got = srcgrad.grad(f)(x)
+        expected = srcgrad.grad(f, optimize=False)(np.float64(x))
+    assert type(got) is float
+    np.testing.assert_equal(got, float(expected))  # inf / nan exactly as NumPy gives

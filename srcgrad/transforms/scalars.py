@@ -1,0 +1,181 @@
+"""Python-float specialization: `math` instead of NumPy where values are Python floats.
+
+`np.sin(x)` on a Python float builds a NumPy scalar and pays NumPy's dispatch; every
+later operation on it is NumPy-scalar arithmetic. When the arguments are Python
+floats (the cache key knows), the same program on `math.sin` and plain floats runs
+several times faster. Entry: `use_math(func, arg_kinds, resolver, math_name, stack,
+runtime_names) -> bool`.
+
+Which values are Python floats is inferred (flow-insensitive, to a fixpoint): float
+parameters and constants, arithmetic on Python numbers with at least one float, and
+the rewritten calls themselves. Two kinds of assignment are ignored because they
+never give a name a value of another kind: `x = None` (the pre-initialisation of
+saved names, never read as a number) and `x = stack.pop()` (a restore: the value is
+one `x` held before). A name with any other assignment of unknown kind is unknown,
+and calls on it stay NumPy calls.
+
+`math` raises where NumPy returns inf or nan (math.log(0.0), math.exp(1000.0), and
+float division by zero); the compiler therefore runs the NumPy version of the
+gradient whenever the math version raises ArithmeticError or ValueError.
+"""
+import gast
+import numpy as np
+
+from .activity import statements
+from .syntax import dotted_path
+
+PF, PI = "float", "int"
+
+# NumPy ufunc -> function of the math module (same value on finite floats, up to
+# rounding of the last bit in some libm implementations)
+MATH = {
+    np.sin: "sin", np.cos: "cos", np.tan: "tan", np.arcsin: "asin", np.arccos: "acos",
+    np.arctan: "atan", np.sinh: "sinh", np.cosh: "cosh", np.tanh: "tanh",
+    np.arcsinh: "asinh", np.arccosh: "acosh", np.arctanh: "atanh", np.exp: "exp",
+    np.expm1: "expm1", np.log: "log", np.log1p: "log1p", np.log2: "log2",
+    np.log10: "log10", np.sqrt: "sqrt", np.arctan2: "atan2", np.hypot: "hypot",
+}
+_ARITH = {gast.Add, gast.Sub, gast.Mult, gast.Div}
+
+
+def use_math(func, arg_kinds, resolver, math_name, stack, runtime_names):
+    """Rewrite NumPy calls on Python floats in `func` into math calls, in place.
+    `arg_kinds`: {parameter: 'float' | 'int' | other}; `runtime_names`: {name:
+    runtime helper object} for the helpers whose result kind is known."""
+    env = {k: v for k, v in arg_kinds.items() if v in (PF, PI)}
+    unknown = set()
+    assigns = []
+    for s in statements(func.body):
+        if isinstance(s, gast.Assign) and not _is_preinit(s) and not _is_restore(s, stack):
+            assigns.append((s.targets, s.value))
+        elif isinstance(s, gast.AugAssign):
+            assigns.append(([s.target], gast.BinOp(left=s.target, op=s.op, right=s.value)))
+        elif isinstance(s, gast.For):  # loop counters and other iteration variables
+            unknown |= {n.id for n in gast.walk(s.target) if isinstance(n, gast.Name)}
+    for n in unknown:
+        env.pop(n, None)
+    assigned = {n.id for targets, _ in assigns for t in targets for n in gast.walk(t)
+                if isinstance(n, gast.Name)}
+    # names go absent -> kind -> unknown only; an assignment reading a name not yet
+    # seen waits (so loop-carried names get their kind), and if it still waits at
+    # the fixpoint its targets become unknown and the iteration resumes
+    while True:
+        changed, waiting = True, []
+        while changed:
+            changed, waiting = False, []
+            for targets, value in assigns:
+                if _waits(value, env, unknown, assigned):
+                    waiting.append(targets)
+                    continue
+                kind = _kind(value, env, resolver, runtime_names)
+                for t in targets:
+                    changed |= _settle(t, kind, env, unknown)
+        if not waiting:
+            break
+        for targets in waiting:
+            for t in targets:
+                _settle(t, None, env, unknown)
+    rewritten = [False]
+
+    class _R(gast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            fn = _math_for(node, resolver)
+            if fn is not None and all(_kind(a, env, resolver, runtime_names) in (PF, PI)
+                                      for a in node.args):
+                rewritten[0] = True
+                node.func = gast.Attribute(value=gast.Name(id=math_name, ctx=gast.Load(),
+                                                           annotation=None,
+                                                           type_comment=None),
+                                           attr=fn, ctx=gast.Load())
+            return node
+    _R().visit(func)
+    return rewritten[0], {n for n, k in env.items() if k == PF}
+
+
+def _waits(value, env, unknown, assigned):
+    """Whether `value` reads an assigned name that has no kind yet and is not
+    unknown."""
+    return any(isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and
+               n.id in assigned and n.id not in env and n.id not in unknown
+               for n in gast.walk(value))
+
+
+def _settle(t, kind, env, unknown):
+    """Record that target `t` is assigned a value of `kind`; return whether anything
+    changed."""
+    changed = False
+    names = [t.id] if isinstance(t, gast.Name) else [
+        n.id for n in gast.walk(t) if isinstance(n, gast.Name)]
+    for n in names:
+        k = kind if isinstance(t, gast.Name) else None
+        if n in unknown:
+            continue
+        if k is None or (n in env and env[n] != k):
+            unknown.add(n)
+            env.pop(n, None)
+            changed = True
+        elif n not in env:
+            env[n] = k
+            changed = True
+    return changed
+
+
+def is_python_float(expr, floats, resolver, runtime_names):
+    env = {n: PF for n in floats}
+    return _kind(expr, env, resolver, runtime_names) == PF
+
+
+def _kind(node, env, resolver, runtime_names):
+    if isinstance(node, gast.Constant):
+        return {float: PF, int: PI}.get(type(node.value))
+    if isinstance(node, gast.Name):
+        return env.get(node.id)
+    if isinstance(node, gast.BinOp) and type(node.op) in _ARITH:
+        a = _kind(node.left, env, resolver, runtime_names)
+        b = _kind(node.right, env, resolver, runtime_names)
+        if a is None or b is None:
+            return None
+        return PI if a == b == PI and not isinstance(node.op, gast.Div) else PF
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        return _kind(node.operand, env, resolver, runtime_names)
+    if isinstance(node, gast.Call) and not node.keywords:
+        args = [_kind(a, env, resolver, runtime_names) for a in node.args]
+        if any(a is None for a in args):
+            return None
+        if _math_for(node, resolver) is not None or _resolve(node.func, resolver) is float:
+            return PF
+        helper = runtime_names.get(dotted_path(node.func))
+        if helper is not None and getattr(helper, "__name__", "") in ("zeros_like",
+                                                                      "cast_like"):
+            return PF if args[0] == PF else None
+    return None
+
+
+def _resolve(func, resolver):
+    path = dotted_path(func)
+    if path is None or path.split(".")[0] in resolver.locals:
+        return None
+    found, obj = resolver.lookup_path(path)
+    return obj if found else None
+
+
+def _math_for(node, resolver):
+    """The math function name for a NumPy ufunc call with the right arity."""
+    if not isinstance(node, gast.Call) or node.keywords:
+        return None
+    obj = _resolve(node.func, resolver)
+    if not isinstance(obj, np.ufunc) or obj not in MATH or len(node.args) != obj.nin:
+        return None
+    return MATH[obj]
+
+
+def _is_preinit(s):
+    return isinstance(s.value, gast.Constant) and s.value.value is None
+
+
+def _is_restore(s, stack):
+    v = s.value
+    return stack is not None and isinstance(v, gast.Call) and not v.args and \
+        isinstance(v.func, gast.Attribute) and v.func.attr == "pop" and \
+        isinstance(v.func.value, gast.Name) and v.func.value.id == stack
