@@ -28,7 +28,7 @@ from .transforms.reverse import Reverse, ZERO
 from .transforms.dtypes import float64_names, is_float64
 from .transforms.scalars import is_python_float, use_math
 from .transforms.shapes import expr_shape, infer_shapes
-from .transforms.syntax import (assign, call, const, dotted_path, load_names, name, store,
+from .transforms.syntax import (assign, call, const, load_names, name, store,
                                 store_names)
 
 _lock = threading.RLock()
@@ -607,11 +607,8 @@ class _Job:
                 func = expr.func
                 if isinstance(func, gast.Attribute) and func.attr in ("sum", "mean", "copy"):
                     return True
-                path = dotted_path(func)
-                if path is None or path.split(".")[0] in resolver.locals:
-                    return False
-                found, obj = resolver.lookup_path(path)
-                return found and not expr.keywords and (
+                obj = resolver.static_object(func)
+                return not expr.keywords and (
                     isinstance(obj, np.ufunc) or obj in (np.dot, np.outer, np.matmul))
             if isinstance(expr, gast.Name) and top and loads.get(expr.id) == 1 and \
                     expr.id not in kinds:

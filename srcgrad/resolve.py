@@ -66,6 +66,15 @@ class Resolver:
             obj = getattr(obj, part)
         return True, obj
 
+    def static_object(self, node):
+        """The object a global/closure Name or dotted Attribute chain refers to, or
+        None (a local, an expression, or a name that does not resolve)."""
+        path = dotted_path(node)
+        if path is None or path.split(".")[0] in self.locals:
+            return None
+        found, obj = self.lookup_path(path)
+        return obj if found else None
+
     def callee(self, call):
         func = call.func
         key = id(func)

@@ -26,7 +26,7 @@ import gast
 import numpy as np
 
 from .shapes import expr_shape, infer_shapes
-from .syntax import clone, const, dotted_path, name, rename
+from .syntax import clone, const, name, rename
 
 
 def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
@@ -66,8 +66,7 @@ def _is_broadcast(node, resolver):
             and isinstance(node.func, gast.Attribute) and node.func.attr == "broadcast_to"
             and isinstance(node.func.value, gast.Name)):
         return False
-    found, obj = resolver.lookup_path(node.func.value.id)
-    return found and obj is np
+    return resolver.static_object(node.func.value) is np
 
 
 def _mark(func, chosen, before, resolver):
@@ -195,8 +194,4 @@ def _is_sink(node, sinks):
 
 
 def _is_ufunc(func, resolver):
-    path = dotted_path(func)
-    if path is None or path.split(".")[0] in resolver.locals:
-        return False
-    found, obj = resolver.lookup_path(path)
-    return found and isinstance(obj, np.ufunc)
+    return isinstance(resolver.static_object(func), np.ufunc)

@@ -15,7 +15,8 @@ import functools
 import gast
 import numpy as np
 
-from .syntax import dotted_path
+from .kinds import infer_kinds
+
 
 F64, WEAK = "f8", "weak"
 _ARITH = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult, gast.USub,
@@ -32,44 +33,7 @@ def float64_names(func, arg_kinds, resolver):
             env[k] = F64
         elif v in ("float", "int"):
             env[k] = WEAK
-    params = set(arg_kinds)
-    unknown = set()
-    assigns = [s for s in gast.walk(func) if isinstance(s, (gast.Assign, gast.AugAssign))]
-    # a name only ever goes absent -> known -> unknown, so this reaches the fixpoint
-    changed = True
-    while changed:
-        changed = False
-        for s in assigns:
-            if isinstance(s, gast.AugAssign):
-                targets = [s.target]
-                value = gast.BinOp(left=s.target, op=s.op, right=s.value)
-            else:
-                targets, value = s.targets, s.value
-            kind = _kind(value, env, resolver)
-            for t in targets:
-                if not isinstance(t, gast.Name):
-                    names = [n.id for n in gast.walk(t) if isinstance(n, gast.Name)
-                             and not isinstance(n.ctx, gast.Load)]
-                    kinds = [None] * len(names)
-                else:
-                    names, kinds = [t.id], [kind]
-                for n, k in zip(names, kinds):
-                    if n in unknown or n in params and k == env.get(n):
-                        continue
-                    if k is None or (n in env and env[n] != k) or n in params:
-                        unknown.add(n)
-                        env.pop(n, None)
-                        changed = True
-                    elif n not in env:
-                        env[n] = k
-                        changed = True
-        if not changed:
-            break
-    for s in gast.walk(func):  # loop targets and other bindings are not tracked
-        if isinstance(s, gast.For):
-            for n in gast.walk(s.target):
-                if isinstance(n, gast.Name):
-                    env.pop(n.id, None)
+    env = infer_kinds(func, env, lambda value, env: _kind(value, env, resolver))
     return {n for n, k in env.items() if k == F64}
 
 
@@ -91,7 +55,7 @@ def _kind(node, env, resolver):
     if not isinstance(node, gast.Call) or node.keywords and not _axis_only(node):
         return None
     func = node.func
-    obj = _resolve(func, resolver)
+    obj = resolver.static_object(func)
     if obj is None and isinstance(func, gast.Attribute) and func.attr in _METHODS:
         receiver = _kind(func.value, env, resolver)
         if receiver != F64 or func.attr in ("sum", "mean") and node.args:
@@ -133,11 +97,3 @@ def _float_ufunc(uf):
         return uf.nout == 1 and uf(*([np.ones(1)] * uf.nin)).dtype == np.float64
     except Exception:
         return False
-
-
-def _resolve(func, resolver):
-    path = dotted_path(func)
-    if path is None or path.split(".")[0] in resolver.locals:
-        return None
-    found, obj = resolver.lookup_path(path)
-    return obj if found else None

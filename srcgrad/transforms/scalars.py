@@ -21,7 +21,7 @@ gradient whenever the math version raises ArithmeticError or ValueError.
 import gast
 import numpy as np
 
-from .activity import statements
+from .kinds import infer_kinds
 from .syntax import dotted_path
 
 PF, PI = "float", "int"
@@ -42,39 +42,10 @@ def use_math(func, arg_kinds, resolver, math_name, stack, runtime_names):
     """Rewrite NumPy calls on Python floats in `func` into math calls, in place.
     `arg_kinds`: {parameter: 'float' | 'int' | other}; `runtime_names`: {name:
     runtime helper object} for the helpers whose result kind is known."""
-    env = {k: v for k, v in arg_kinds.items() if v in (PF, PI)}
-    unknown = set()
-    assigns = []
-    for s in statements(func.body):
-        if isinstance(s, gast.Assign) and not _is_preinit(s) and not _is_restore(s, stack):
-            assigns.append((s.targets, s.value))
-        elif isinstance(s, gast.AugAssign):
-            assigns.append(([s.target], gast.BinOp(left=s.target, op=s.op, right=s.value)))
-        elif isinstance(s, gast.For):  # loop counters and other iteration variables
-            unknown |= {n.id for n in gast.walk(s.target) if isinstance(n, gast.Name)}
-    for n in unknown:
-        env.pop(n, None)
-    assigned = {n.id for targets, _ in assigns for t in targets for n in gast.walk(t)
-                if isinstance(n, gast.Name)}
-    # names go absent -> kind -> unknown only; an assignment reading a name not yet
-    # seen waits (so loop-carried names get their kind), and if it still waits at
-    # the fixpoint its targets become unknown and the iteration resumes
-    while True:
-        changed, waiting = True, []
-        while changed:
-            changed, waiting = False, []
-            for targets, value in assigns:
-                if _waits(value, env, unknown, assigned):
-                    waiting.append(targets)
-                    continue
-                kind = _kind(value, env, resolver, runtime_names)
-                for t in targets:
-                    changed |= _settle(t, kind, env, unknown)
-        if not waiting:
-            break
-        for targets in waiting:
-            for t in targets:
-                _settle(t, None, env, unknown)
+    env = infer_kinds(
+        func, {k: v for k, v in arg_kinds.items() if v in (PF, PI)},
+        lambda value, env: _kind(value, env, resolver, runtime_names),
+        skip=lambda s: _is_preinit(s) or _is_restore(s, stack))
     rewritten = [False]
 
     class _R(gast.NodeTransformer):
@@ -91,34 +62,6 @@ def use_math(func, arg_kinds, resolver, math_name, stack, runtime_names):
             return node
     _R().visit(func)
     return rewritten[0], {n for n, k in env.items() if k == PF}
-
-
-def _waits(value, env, unknown, assigned):
-    """Whether `value` reads an assigned name that has no kind yet and is not
-    unknown."""
-    return any(isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and
-               n.id in assigned and n.id not in env and n.id not in unknown
-               for n in gast.walk(value))
-
-
-def _settle(t, kind, env, unknown):
-    """Record that target `t` is assigned a value of `kind`; return whether anything
-    changed."""
-    changed = False
-    names = [t.id] if isinstance(t, gast.Name) else [
-        n.id for n in gast.walk(t) if isinstance(n, gast.Name)]
-    for n in names:
-        k = kind if isinstance(t, gast.Name) else None
-        if n in unknown:
-            continue
-        if k is None or (n in env and env[n] != k):
-            unknown.add(n)
-            env.pop(n, None)
-            changed = True
-        elif n not in env:
-            env[n] = k
-            changed = True
-    return changed
 
 
 def is_python_float(expr, floats, resolver, runtime_names):
@@ -143,7 +86,7 @@ def _kind(node, env, resolver, runtime_names):
         args = [_kind(a, env, resolver, runtime_names) for a in node.args]
         if any(a is None for a in args):
             return None
-        if _math_for(node, resolver) is not None or _resolve(node.func, resolver) is float:
+        if _math_for(node, resolver) is not None or resolver.static_object(node.func) is float:
             return PF
         helper = runtime_names.get(dotted_path(node.func))
         if helper is not None and getattr(helper, "__name__", "") in ("zeros_like",
@@ -152,19 +95,11 @@ def _kind(node, env, resolver, runtime_names):
     return None
 
 
-def _resolve(func, resolver):
-    path = dotted_path(func)
-    if path is None or path.split(".")[0] in resolver.locals:
-        return None
-    found, obj = resolver.lookup_path(path)
-    return obj if found else None
-
-
 def _math_for(node, resolver):
     """The math function name for a NumPy ufunc call with the right arity."""
     if not isinstance(node, gast.Call) or node.keywords:
         return None
-    obj = _resolve(node.func, resolver)
+    obj = resolver.static_object(node.func)
     if not isinstance(obj, np.ufunc) or obj not in MATH or len(node.args) != obj.nin:
         return None
     return MATH[obj]
