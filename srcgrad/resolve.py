@@ -78,8 +78,9 @@ class Resolver:
     def callee(self, call):
         func = call.func
         key = id(func)
-        if key in self._memo:
-            return self._memo[key]
+        known = self._memo.get(key)
+        if known is not None and known[0] is func:
+            return known[1]
         path = dotted_path(func)
         if path is not None and path.split(".")[0] not in self.locals:
             found, obj = self.lookup_path(path)
@@ -89,7 +90,8 @@ class Resolver:
             result = self.method(method, func.attr)
         else:
             result = Callee("unknown", label=path or "this callable")
-        self._memo[key] = result
+        # the node is kept with its result: alive, its id cannot name another node
+        self._memo[key] = (func, result)
         return result
 
     def method(self, key, attr):

@@ -253,3 +253,18 @@ def test_math_errors_fall_back_to_numpy_semantics(src, x):
         expected = srcgrad.grad(f, optimize=False)(np.float64(x))
     assert type(got) is float
     np.testing.assert_equal(got, float(expected))  # inf / nan exactly as NumPy gives
+
+
+def test_constant_propagation_skips_names_updated_in_place():
+    import gast
+
+    from srcgrad import codegen
+    from srcgrad.transforms.optimize import optimize
+    tree = gast.parse("def g(y):\n    t = 1.0\n    t += y\n    u = 2.0\n"
+                      "    return t * u / 4 + 1.0 / 8\n")
+    optimize(tree.body[0], lambda call: True)
+    text = codegen.to_source(gast.Module(body=tree.body, type_ignores=[]))
+    assert "u" not in text.split("return")[1] and "0.125" in text
+    namespace = {}
+    exec(text, namespace)
+    assert namespace["g"](3.0) == 4.0 * 2.0 / 4 + 0.125

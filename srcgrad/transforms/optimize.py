@@ -94,10 +94,12 @@ def _constants(func, keep):
     seed `dresult = 1.0`), then fold arithmetic on numbers: the same Python operation,
     done once at compile time, so the values are identical."""
     defs, _ = _counts(func)
+    augmented = {n.target.id for n in gast.walk(func)
+                 if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
     values = {}
     for s in func.body:
         if _simple_target(s) and _number(s.value) and defs.get(s.targets[0].id) == 1 \
-                and s.targets[0].id not in keep:
+                and s.targets[0].id not in keep and s.targets[0].id not in augmented:
             values[s.targets[0].id] = s.value.value
     changed = [False]
 
