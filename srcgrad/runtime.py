@@ -195,6 +195,14 @@ def zeros_like(x):
     return 0.0 * x if isinstance(x, (float, complex, np.inexact)) else 0.0
 
 
+def astype_grad(g, x, dtype):
+    """The cotangent of `x.astype(dtype)`, in x's dtype; zero through a cast to
+    integers or booleans, which is a step function."""
+    if np.dtype(dtype).kind not in "fc":
+        return zeros_like(x)
+    return np.asarray(g, dtype=np.result_type(x))
+
+
 def add(a, b):
     """a + b for adjoints that may be tuples or lists of adjoints (elementwise)."""
     if isinstance(a, (tuple, list)):

@@ -198,3 +198,17 @@ def f(a, b):
     a, b = unit((2, 3)), unit((3,))
     for p in (0, 1):
         assert_close(srcgrad.grad(f, wrt=p)(a, b), numeric_grad(f, [a, b], p), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["np.float32", "np.float64", "int", "bool"])
+def test_astype(dtype):
+    import srcgrad
+    from reference import build, numeric_grad
+    src = f"def f(x):\n    return np.sum(x.astype({dtype}) * 3.0) + np.sum(x * x)\n"
+    x = np.array([0.5, 1.5, -2.25])
+    f = build(src, "f")
+    g = srcgrad.grad(f)(x)
+    assert g.dtype == x.dtype
+    # float32 rounding makes finite differences too coarse there: compare with float64
+    ref = numeric_grad(build(src.replace("np.float32", "np.float64"), "f"), (x,))
+    np.testing.assert_allclose(g, ref, rtol=1e-6, atol=1e-6)

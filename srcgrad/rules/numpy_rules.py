@@ -8,7 +8,7 @@ import builtins
 import numpy as np
 
 from .. import runtime as rt
-from ..runtime import (concatenate_grad, dot_grad_a, dot_grad_b, extremum_grad,
+from ..runtime import (astype_grad, concatenate_grad, dot_grad_a, dot_grad_b, extremum_grad,
                        mean_grad, norm_grad, prod_grad, stack_grad, sum_grad,
                        tensordot_grad_a, tensordot_grad_b, transpose_grad, unbroadcast)
 from .registry import adjoint, d, nondifferentiable
@@ -145,6 +145,11 @@ def _(y, x):
     d[x] = d[y]
 
 
+@adjoint("ndarray.astype")
+def _(y, x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    d[x] = astype_grad(d[y], x, dtype)
+
+
 # --- reductions --------------------------------------------------------------
 
 
@@ -246,6 +251,6 @@ nondifferentiable(
     len, range, int, bool, str, isinstance, print, enumerate, zip,
     "ndarray.shape", "ndarray.ndim", "ndarray.size", "ndarray.dtype",
     "ndarray.argmax", "ndarray.argmin", "ndarray.any", "ndarray.all",
-    "ndarray.nonzero", "ndarray.astype_int",
+    "ndarray.nonzero",
     rt.seed,
 )
