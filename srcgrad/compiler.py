@@ -25,7 +25,7 @@ from .transforms.broadcasts import drop_broadcasts
 from .transforms.normalize import Context, normalize
 from .transforms.optimize import optimize
 from .transforms.reverse import Reverse, ZERO
-from .transforms.dtypes import float64_names, is_float64
+from .transforms.dtypes import float64_names, is_float64, is_product
 from .transforms.scalars import is_python_float, use_math
 from .transforms.shapes import expr_shape, infer_shapes
 from .transforms.syntax import (assign, call, const, load_names, name, store,
@@ -188,6 +188,20 @@ class _Ctx(Context):
         return linecache.getline(self.filename, lineno).strip()
 
 
+def _drop_casts(f, sinks, params, plain):
+    """Replace `cast_like(g, w)` for a parameter `w` by `g` where plain(g, w) holds:
+    the cast would return g as it is."""
+    class _U(gast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if isinstance(node.func, gast.Name) and node.func.id in sinks and \
+                    len(node.args) == 2 and isinstance(node.args[1], gast.Name) and \
+                    node.args[1].id in params and plain(node.args[0], node.args[1].id):
+                return node.args[0]
+            return node
+    _U().visit(f)
+
+
 def _with_numpy_fallback(fast, fn, spec, info):
     """`fast`, specialized on Python floats (math functions, plain float arithmetic),
     until it raises where NumPy would give inf or nan (math.log(0.0), overflow, float
@@ -306,7 +320,6 @@ class _Job:
         wrt_names, cuts = self.resolve_wrt(original, tree)
         output, value_name, body = self.resolve_output(original, body, ret)
         self.cuts = cuts
-        self.rev_output = output
         tree.body = body
         self.loop_assigned = _loop_assigned(body)
         self.active = activity(tree, wrt_names, output, resolver, ctx)
@@ -489,7 +502,7 @@ class _Job:
             for f in functions:
                 optimize(f, self.pure_call, keep=self.user_names)
             if self.spec.shapes is not None:
-                self.compact(functions, names, rev.d(output) if output is not None else None)
+                self.compact(functions, names, output)
         factory = namer.fresh("make_" + (names.get("main") or names["fwd"]))
         used = set()
         for f in functions:
@@ -527,9 +540,11 @@ class _Job:
             out["fwd"].__kwdefaults__ = self.fn.__kwdefaults__
         return out, text
 
-    def compact(self, functions, names, cot):
-        """Drop the broadcasts of reduction adjoints that elementwise arithmetic makes
-        redundant (transforms/broadcasts.py), then clean up again."""
+    def compact(self, functions, names, output):
+        """Shape- and dtype-specialized rewrites of the generated functions: drop the
+        broadcasts of reduction adjoints that elementwise arithmetic makes redundant
+        (transforms/broadcasts.py), casts that would return the gradient as it is, and
+        NumPy calls on Python floats (transforms/scalars.py)."""
         bound = self.ctx.helpers.bound
         sinks = {n for n, obj in bound.items() if obj is runtime.cast_like}
         scope = _GeneratedScope(self.source, bound)
@@ -537,7 +552,8 @@ class _Job:
             if f.name == names.get("fwd"):
                 continue  # the forward sweep has no adjoints
             if f.name == names.get("bwd"):
-                arg_shapes = {cot: self.shapes.get(self.rev_output)} if cot else {}
+                arg_shapes = {self.rev.d(output): self.shapes.get(output)} \
+                    if output is not None else {}
             else:
                 arg_shapes = dict(zip(self.params, self.spec.shapes))
             resolver = Resolver(scope, store_names(f))
@@ -552,25 +568,11 @@ class _Job:
         """math functions where the values are Python floats; then the casts of
         Python-float gradients to float arguments go."""
         import math
-        bound = self.ctx.helpers.bound
         kinds = dict(zip(self.params, self.spec.dtypes))
-        math_name = self.ctx.helpers.bind("math", math)
-        runtime_names = {n: obj for n, obj in bound.items()
-                         if getattr(obj, "__module__", None) == runtime.__name__}
-        _, floats = use_math(f, kinds, Resolver(_GeneratedScope(self.source, bound),
-                                                        store_names(f)),
-                                     math_name, self.rev.stack, runtime_names)
-
-        class _U(gast.NodeTransformer):
-            def visit_Call(self, node):
-                self.generic_visit(node)
-                if isinstance(node.func, gast.Name) and node.func.id in sinks and \
-                        len(node.args) == 2 and isinstance(node.args[1], gast.Name) and \
-                        kinds.get(node.args[1].id) == "float" and \
-                        is_python_float(node.args[0], floats, resolver, runtime_names):
-                    return node.args[0]
-                return node
-        _U().visit(f)
+        math_name = self.ctx.helpers.bind("math", math)  # the scope sees it at once
+        floats = use_math(f, kinds, resolver, math_name, self.rev.stack)
+        _drop_casts(f, sinks, kinds, lambda g, w: kinds[w] == "float" and
+                    is_python_float(g, floats, resolver))
 
     def uncast(self, f, arg_shapes, resolver, sinks):
         """Return a gradient without `cast_like` where it is statically a fresh float64
@@ -609,34 +611,20 @@ class _Job:
                     return True
                 obj = resolver.static_object(func)
                 return not expr.keywords and (
-                    isinstance(obj, np.ufunc) or obj in (np.dot, np.outer, np.matmul))
+                    isinstance(obj, np.ufunc) or is_product(obj))
             if isinstance(expr, gast.Name) and top and loads.get(expr.id) == 1 and \
                     expr.id not in kinds:
+                # every value it ever holds is fresh (`n = n + e` and `n += e` keep it so)
                 defs = values.get(expr.id, [])
-                return bool(defs) and all(
-                    d is not None and (isinstance(d, gast.BinOp) and d.left is not None
-                                       and isinstance(d.left, gast.Name)
-                                       and d.left.id == expr.id or fresh(d, False))
-                    for d in defs)
+                return bool(defs) and all(d is not None and fresh(d, False) for d in defs)
             return False
 
-        def plain(node):
-            if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
-                    and node.func.id in sinks and len(node.args) == 2
-                    and isinstance(node.args[1], gast.Name)
-                    and node.args[1].id in kinds):
-                return False
-            g, w = node.args
-            shape = self.spec.shapes[self.params.index(w.id)]
-            return kinds[w.id] == np.dtype(np.float64).str and shape and \
+        def plain(g, w):
+            shape = self.spec.shapes[self.params.index(w)]
+            return kinds[w] == np.dtype(np.float64).str and shape and \
                 expr_shape(g, shapes, resolver) == shape and \
                 is_float64(g, f64, resolver) and fresh(g)
-
-        class _U(gast.NodeTransformer):
-            def visit_Call(self, node):
-                self.generic_visit(node)
-                return node.args[0] if plain(node) else node
-        _U().visit(f)
+        _drop_casts(f, sinks, kinds, plain)
 
     def pure_call(self, node):
         func = node.func

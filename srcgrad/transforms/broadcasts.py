@@ -45,11 +45,11 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
             markers = _mark(trial, set(chosen), before, resolver)
             if markers is None:
                 continue
-            old = {**before, **{m: shape for m, (g, shape, new) in markers.items()}}
-            start = {**arg_shapes, **{m: new for m, (g, shape, new) in markers.items()}}
+            old = {**before, **{m: shape for m, (g, shape) in markers.items()}}
+            start = {**arg_shapes, **{m: () for m in markers}}  # now a scalar
             after = infer_shapes(trial, start, resolver, fixed)
             if _safe(trial, set(markers), old, after, resolver, sinks):
-                rename(trial, {m: g for m, (g, shape, new) in markers.items()})
+                rename(trial, {m: g for m, (g, shape) in markers.items()})
                 func.body = trial.body
                 dropped = True
                 break
@@ -71,7 +71,7 @@ def _is_broadcast(node, resolver):
 
 def _mark(func, chosen, before, resolver):
     """Replace the chosen sites (by walk position) with marker names; return
-    {marker: (g, broadcast shape, shape of g)}, or None if a shape is unknown."""
+    {marker: (scalar expression, broadcast shape)}, or None if a site cannot go."""
     targets = {id(n) for i, n in enumerate(gast.walk(func)) if i in chosen}
     markers = {}
 
@@ -89,7 +89,7 @@ def _mark(func, chosen, before, resolver):
                 scalar = gast.Call(func=gast.Attribute(value=clone(n.func.value),
                                                        attr="float64", ctx=gast.Load()),
                                    args=[const(float(g.value))], keywords=[])
-                markers[m] = (scalar, expr_shape(n, before, resolver), ())
+                markers[m] = (scalar, expr_shape(n, before, resolver))
                 return name(m)
             return n
     _M().visit(func)
@@ -98,9 +98,10 @@ def _mark(func, chosen, before, resolver):
     return markers
 
 
-def _tainted_names(func, markers, sinks):
-    """Names whose value depends on a dropped site (a fixpoint over assignments), and
-    the predicate `depends(expr)`. A sink's result is the same either way."""
+def _dependence(func, markers, sinks):
+    """The predicate `depends(expr)`: whether expr's value depends on a dropped site,
+    through names assigned from one (a fixpoint over assignments). A sink's result is
+    the same either way."""
     tainted = set(markers)
 
     def depends(expr):
@@ -127,11 +128,11 @@ def _tainted_names(func, markers, sinks):
                     if isinstance(n, gast.Name) and n.id not in tainted:
                         tainted.add(n.id)
                         changed = True
-    return tainted, depends
+    return depends
 
 
 def _safe(func, markers, before, after, resolver, sinks):
-    tainted, depends = _tainted_names(func, markers, sinks)
+    depends = _dependence(func, markers, sinks)
     ints = {s.target.id for s in gast.walk(func) if isinstance(s, gast.For)
             and isinstance(s.target, gast.Name)}
 

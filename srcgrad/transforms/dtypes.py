@@ -21,7 +21,7 @@ from .kinds import infer_kinds
 F64, WEAK = "f8", "weak"
 _ARITH = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult, gast.USub,
           gast.UAdd)
-_PRODUCTS = {np.dot, np.outer, np.matmul}
+_PRODUCTS = (np.dot, np.outer, np.matmul)
 _METHODS = {"sum", "mean", "dot", "copy", "reshape", "transpose", "ravel"}
 
 
@@ -39,6 +39,11 @@ def float64_names(func, arg_kinds, resolver):
 
 def is_float64(expr, names, resolver):
     return _kind(expr, {n: F64 for n in names}, resolver) == F64
+
+
+def is_product(obj):
+    """np.dot, np.outer or np.matmul (by identity: `obj` may be any callable)."""
+    return any(obj is p for p in _PRODUCTS)
 
 
 def _kind(node, env, resolver):
@@ -70,7 +75,7 @@ def _kind(node, env, resolver):
         if node.keywords or len(args) != obj.nin or not _float_ufunc(obj):
             return None
         return _promote(args)
-    if obj in _PRODUCTS and len(args) == 2:
+    if is_product(obj) and len(args) == 2:
         return _promote(args)
     if obj is np.float64 and len(args) == 1 and args[0] is not None:
         return F64

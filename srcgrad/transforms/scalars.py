@@ -3,8 +3,8 @@
 `np.sin(x)` on a Python float builds a NumPy scalar and pays NumPy's dispatch; every
 later operation on it is NumPy-scalar arithmetic. When the arguments are Python
 floats (the cache key knows), the same program on `math.sin` and plain floats runs
-several times faster. Entry: `use_math(func, arg_kinds, resolver, math_name, stack,
-runtime_names) -> bool`.
+several times faster. Entry: `use_math(func, arg_kinds, resolver, math_name, stack)
+-> names holding Python floats`.
 
 Which values are Python floats is inferred (flow-insensitive, to a fixpoint): float
 parameters and constants, arithmetic on Python numbers with at least one float, and
@@ -21,8 +21,10 @@ gradient whenever the math version raises ArithmeticError or ValueError.
 import gast
 import numpy as np
 
+from .. import runtime
+from .activity import popped_list
 from .kinds import infer_kinds
-from .syntax import dotted_path
+from .syntax import name
 
 PF, PI = "float", "int"
 
@@ -38,59 +40,53 @@ MATH = {
 _ARITH = {gast.Add, gast.Sub, gast.Mult, gast.Div}
 
 
-def use_math(func, arg_kinds, resolver, math_name, stack, runtime_names):
-    """Rewrite NumPy calls on Python floats in `func` into math calls, in place.
-    `arg_kinds`: {parameter: 'float' | 'int' | other}; `runtime_names`: {name:
-    runtime helper object} for the helpers whose result kind is known."""
+def use_math(func, arg_kinds, resolver, math_name, stack):
+    """Rewrite NumPy calls on Python floats in `func` into math calls, in place, and
+    return the names that hold Python floats. `arg_kinds`: {parameter: 'float' |
+    'int' | other}; `stack`: the name of the per-call stack (None without one)."""
     env = infer_kinds(
         func, {k: v for k, v in arg_kinds.items() if v in (PF, PI)},
-        lambda value, env: _kind(value, env, resolver, runtime_names),
-        skip=lambda s: _is_preinit(s) or _is_restore(s, stack))
-    rewritten = [False]
+        lambda value, env: _kind(value, env, resolver),
+        skip=lambda s: _is_preinit(s) or stack is not None and
+        popped_list(s.value, resolver) == stack)
 
     class _R(gast.NodeTransformer):
         def visit_Call(self, node):
             self.generic_visit(node)
             fn = _math_for(node, resolver)
-            if fn is not None and all(_kind(a, env, resolver, runtime_names) in (PF, PI)
+            if fn is not None and all(_kind(a, env, resolver) in (PF, PI)
                                       for a in node.args):
-                rewritten[0] = True
-                node.func = gast.Attribute(value=gast.Name(id=math_name, ctx=gast.Load(),
-                                                           annotation=None,
-                                                           type_comment=None),
-                                           attr=fn, ctx=gast.Load())
+                node.func = gast.Attribute(value=name(math_name), attr=fn, ctx=gast.Load())
             return node
     _R().visit(func)
-    return rewritten[0], {n for n, k in env.items() if k == PF}
+    return {n for n, k in env.items() if k == PF}
 
 
-def is_python_float(expr, floats, resolver, runtime_names):
-    env = {n: PF for n in floats}
-    return _kind(expr, env, resolver, runtime_names) == PF
+def is_python_float(expr, floats, resolver):
+    return _kind(expr, {n: PF for n in floats}, resolver) == PF
 
 
-def _kind(node, env, resolver, runtime_names):
+def _kind(node, env, resolver):
     if isinstance(node, gast.Constant):
         return {float: PF, int: PI}.get(type(node.value))
     if isinstance(node, gast.Name):
         return env.get(node.id)
     if isinstance(node, gast.BinOp) and type(node.op) in _ARITH:
-        a = _kind(node.left, env, resolver, runtime_names)
-        b = _kind(node.right, env, resolver, runtime_names)
+        a = _kind(node.left, env, resolver)
+        b = _kind(node.right, env, resolver)
         if a is None or b is None:
             return None
         return PI if a == b == PI and not isinstance(node.op, gast.Div) else PF
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
-        return _kind(node.operand, env, resolver, runtime_names)
+        return _kind(node.operand, env, resolver)
     if isinstance(node, gast.Call) and not node.keywords:
-        args = [_kind(a, env, resolver, runtime_names) for a in node.args]
+        args = [_kind(a, env, resolver) for a in node.args]
         if any(a is None for a in args):
             return None
-        if _math_for(node, resolver) is not None or resolver.static_object(node.func) is float:
+        obj = resolver.static_object(node.func)
+        if _math_for(node, resolver) is not None or obj is float:
             return PF
-        helper = runtime_names.get(dotted_path(node.func))
-        if helper is not None and getattr(helper, "__name__", "") in ("zeros_like",
-                                                                      "cast_like"):
+        if obj is runtime.zeros_like or obj is runtime.cast_like:
             return PF if args[0] == PF else None
     return None
 
@@ -107,10 +103,3 @@ def _math_for(node, resolver):
 
 def _is_preinit(s):
     return isinstance(s.value, gast.Constant) and s.value.value is None
-
-
-def _is_restore(s, stack):
-    v = s.value
-    return stack is not None and isinstance(v, gast.Call) and not v.args and \
-        isinstance(v.func, gast.Attribute) and v.func.attr == "pop" and \
-        isinstance(v.func.value, gast.Name) and v.func.value.id == stack

@@ -46,8 +46,6 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None):
                     conflict.add(name_)
                     del env[name_]
                     changed = True
-        if not changed:
-            break
     return env
 
 
@@ -189,7 +187,7 @@ def _subscript(value, env, ints):
     return tuple(probe[tuple(dummy)].shape)
 
 
-def _call(value, env, resolver, ints=frozenset()):
+def _call(value, env, resolver, ints):
     callee = resolver.callee(value)
     obj = callee.obj
     args = list(value.args)
