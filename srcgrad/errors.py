@@ -61,3 +61,10 @@ class SourceUnavailableError(SrcgradError):
 
 class ArgumentError(SrcgradError):
     """Bad `wrt`/`of` arguments, or a non-differentiable value named in `wrt`."""
+
+
+class RuntimeRefusal(SrcgradError):
+    """Raised by a srcgrad.runtime helper when a value known only at run time (an
+    argument value, a shape, a dtype) cannot be differentiated. The helper knows no
+    location: the gradient wrapper adds the user's file and line of the statement
+    whose derivative raised it."""
