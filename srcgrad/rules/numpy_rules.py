@@ -246,7 +246,7 @@ def _(y, x, axis=None):
 
 
 @adjoint("ndarray.squeeze")
-def _(y, x, *axis):
+def _(y, x, axis=None):
     d[x] = np.reshape(d[y], np.shape(x))
 
 
@@ -300,7 +300,7 @@ nondifferentiable(
     np.any, np.all, np.greater, np.less, np.equal, np.not_equal, np.greater_equal,
     np.less_equal, np.logical_and, np.logical_or, np.logical_not, np.allclose,
     np.isclose, np.count_nonzero, np.nonzero, np.floor_divide,
-    len, range, int, bool, str, isinstance, print, enumerate, zip,
+    len, range, int, bool, str, isinstance, print,
     "ndarray.shape", "ndarray.ndim", "ndarray.size", "ndarray.dtype",
     "ndarray.argmax", "ndarray.argmin", "ndarray.any", "ndarray.all",
     "ndarray.nonzero",

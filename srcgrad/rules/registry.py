@@ -144,6 +144,7 @@ def _is_adjoint(node):
 
 _rules = {}
 _nondiff = {}
+_primitives = {}  # key -> the primitive object (or method string) registered under it
 
 
 def _key(primitive):
@@ -166,6 +167,7 @@ def adjoint(*primitives, supports=None):
         rule = Rule(template, supports)
         for p in primitives:
             _rules[_key(p)] = rule
+            _primitives[_key(p)] = p
             _keepalive.append(p)  # ids must stay unique for the registry's lifetime
         return template
 
@@ -185,3 +187,8 @@ def lookup(primitive):
 
 def is_nondifferentiable(primitive):
     return _key(primitive) in _nondiff
+
+
+def registered():
+    """[(primitive, rule)] for every primitive with a rule, in registration order."""
+    return [(_primitives[k], rule) for k, rule in _rules.items()]
