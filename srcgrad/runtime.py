@@ -8,6 +8,8 @@ import numbers
 
 import numpy as np
 
+from .runtime_linalg import norm_grad  # noqa: F401  (generated code and rules use it)
+
 
 def unbroadcast(g, x):
     """Sum `g` down to the shape of `x`, undoing NumPy broadcasting."""
@@ -70,15 +72,6 @@ def prod_grad(g, x, y, axis=None, keepdims=False):
     return _expand(g, x, axis, keepdims) * _expand(y, x, axis, keepdims) / x
 
 
-def norm_grad(g, x, y, ord=None, axis=None, keepdims=False):
-    """Adjoint of np.linalg.norm for the 2-norm / Frobenius norm."""
-    if ord not in (None, 2, "fro") or (ord == 2 and np.ndim(x) > 1 and axis is None):
-        raise NotImplementedError(
-            "srcgrad differentiates np.linalg.norm only for the 2-norm of vectors "
-            "and the Frobenius norm (ord=None)")
-    return _expand(g, x, axis, keepdims) * x / _expand(y, x, axis, keepdims)
-
-
 def _as_matrix_pair(a, b):
     return np.asarray(a), np.asarray(b)
 
@@ -121,6 +114,8 @@ def matmul_grad_b(g, a, b):
 
 
 def _tensordot_axes(axes, a_ndim, b_ndim):
+    """The summed axes of np.tensordot(a, b, axes) as two paired lists of
+    non-negative ints (a_sum[k] is contracted with b_sum[k])."""
     if isinstance(axes, numbers.Integral):
         return list(range(a_ndim - axes, a_ndim)), list(range(axes))
     a_axes, b_axes = axes
@@ -135,36 +130,81 @@ def tensordot_grad_a(g, a, b, axes=2):
     a_free = [i for i in range(a.ndim) if i not in a_sum]
     b_free = [i for i in range(b.ndim) if i not in b_sum]
     g_b = list(range(len(a_free), np.ndim(g)))
-    out = np.tensordot(g, b, axes=(g_b, b_free))  # dims: a_free..., a_sum (paired order)
-    return np.transpose(out, np.argsort(a_free + a_sum))
+    # dims of out: a_free..., then b's summed axes in increasing order, each standing
+    # for the axis of a it was paired with
+    out = np.tensordot(g, b, axes=(g_b, b_free))
+    held = a_free + [a_sum[b_sum.index(j)] for j in sorted(b_sum)]
+    return np.transpose(out, np.argsort(held))
 
 
 def tensordot_grad_b(g, a, b, axes=2):
     a, b = _as_matrix_pair(a, b)
     a_sum, b_sum = _tensordot_axes(axes, a.ndim, b.ndim)
     a_free = [i for i in range(a.ndim) if i not in a_sum]
-    b_free = [i for i in range(b.ndim) if i not in b_sum]
     g_a = list(range(len(a_free)))
-    out = np.tensordot(a, g, axes=(a_free, g_a))  # dims: b_sum (paired order), b_free...
-    return np.transpose(out, np.argsort(b_sum + b_free))
+    b_free = [i for i in range(b.ndim) if i not in b_sum]
+    # dims of out: a's summed axes in increasing order (as their paired axes of b),
+    # then b_free...
+    out = np.tensordot(a, g, axes=(a_free, g_a))
+    held = [b_sum[a_sum.index(i)] for i in sorted(a_sum)] + b_free
+    return np.transpose(out, np.argsort(held))
+
+
+def _dot_axes(b):
+    # np.dot sums a's last axis with b's second-to-last (its only axis when 1-d)
+    return [-1], [max(np.ndim(b) - 2, 0)]
 
 
 def dot_grad_a(g, a, b):
-    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
-        return matmul_grad_a(g, a, b)
-    return tensordot_grad_a(g, a, b, ([-1], [max(np.ndim(b) - 2, 0)]))
+    if np.ndim(a) == 0 or np.ndim(b) == 0 or (np.ndim(a) <= 2 and np.ndim(b) <= 2):
+        return matmul_grad_a(g, a, b)  # a scalar operand: a product, no contraction
+    return tensordot_grad_a(g, a, b, _dot_axes(b))
 
 
 def dot_grad_b(g, a, b):
-    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+    if np.ndim(a) == 0 or np.ndim(b) == 0 or (np.ndim(a) <= 2 and np.ndim(b) <= 2):
         return matmul_grad_b(g, a, b)
-    return tensordot_grad_b(g, a, b, ([-1], [max(np.ndim(b) - 2, 0)]))
+    return tensordot_grad_b(g, a, b, _dot_axes(b))
 
 
 def transpose_grad(g, axes=None):
-    if axes is None:
+    """Adjoint of np.transpose(x, axes) and of x.transpose(*axes), whose axes may also
+    come as one tuple (x.transpose((2, 0, 1))) or as None."""
+    if isinstance(axes, tuple) and len(axes) == 1 and \
+            (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        axes = axes[0]
+    if axes is None or (isinstance(axes, tuple) and not axes):
         return np.transpose(g)
-    return np.transpose(g, np.argsort(axes))
+    ndim = len(axes)
+    return np.transpose(g, np.argsort([int(a) % ndim for a in axes]))
+
+
+def linspace_grad(g, y, end, num=50, endpoint=True, axis=0, first=True):
+    """Adjoint of y = np.linspace(start, stop, num, endpoint, axis=axis) for `end`,
+    the start (first) or the stop: y_k = start + (stop - start) * t_k, t_k = k / div."""
+    if np.result_type(y).kind not in "fc":  # an integer dtype floors: a step function
+        return zeros_like(end)
+    g = np.moveaxis(np.asarray(g), axis, 0) if np.ndim(g) > 1 else np.asarray(g)
+    div = (num - 1) if endpoint else num
+    t = np.arange(num) / div if div > 0 else np.zeros(num)
+    w = (1.0 - t) if first else t
+    total = np.tensordot(w, g, axes=(0, 0)) if num else np.zeros(np.shape(g)[1:])
+    return unbroadcast(total, end)
+
+
+def arange_grad_start(g, y, stop):
+    """Adjoint of y = np.arange(start, stop, step) for start (for np.arange(stop), its
+    only argument is the stop: the count is all it decides, a step function)."""
+    if stop is None or np.result_type(y).kind not in "fc":
+        return 0.0
+    return np.sum(g)
+
+
+def arange_grad_step(g, y):
+    """Adjoint of y = np.arange(start, stop, step) for step: y_k = start + k * step."""
+    if np.result_type(y).kind not in "fc":
+        return 0.0
+    return np.sum(g * np.arange(np.size(y)))
 
 
 def concatenate_grad(g, parts, axis=0):

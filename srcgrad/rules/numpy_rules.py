@@ -8,9 +8,10 @@ import builtins
 import numpy as np
 
 from .. import runtime as rt
-from ..runtime import (astype_grad, concatenate_grad, dot_grad_a, dot_grad_b, extremum_grad,
-                       mean_grad, norm_grad, prod_grad, stack_grad, sum_grad,
-                       tensordot_grad_a, tensordot_grad_b, transpose_grad, unbroadcast)
+from ..runtime import (arange_grad_start, arange_grad_step, astype_grad, concatenate_grad,
+                       dot_grad_a, dot_grad_b, extremum_grad, linspace_grad, mean_grad,
+                       norm_grad, prod_grad, stack_grad, sum_grad, tensordot_grad_a,
+                       tensordot_grad_b, transpose_grad, unbroadcast)
 from .registry import adjoint, d, nondifferentiable
 
 # --- elementwise -------------------------------------------------------------
@@ -132,6 +133,8 @@ def _(z, c, x, y):
 @adjoint(np.clip)
 def _(y, x, a_min=None, a_max=None):
     d[x] = d[y] * ((y != a_min) & (y != a_max))
+    d[a_min] = unbroadcast(d[y] * (y == a_min), a_min)
+    d[a_max] = unbroadcast(d[y] * (y == a_max) * (y != a_min), a_max)
 
 
 @adjoint(np.logaddexp)
@@ -209,7 +212,7 @@ def _(y, x, axes=None):
 
 @adjoint("ndarray.transpose")
 def _(y, x, *axes):
-    d[x] = transpose_grad(d[y], axes or None)
+    d[x] = transpose_grad(d[y], axes)
 
 
 @adjoint("ndarray.T")
@@ -217,14 +220,38 @@ def _(y, x):
     d[x] = np.transpose(d[y])
 
 
-@adjoint(np.reshape, np.expand_dims, np.squeeze, np.ravel, "ndarray.ravel",
-         "ndarray.flatten", "ndarray.squeeze")
-def _(y, x, *rest, **options):
+# A reshape in Fortran order is undone by reshaping the cotangent in the same order;
+# 'A' (and ravel's 'K') depend on the memory layout, which srcgrad does not track.
+_ORDERS = {"order": ("C", "F")}
+
+
+@adjoint(np.reshape, supports=_ORDERS)
+def _(y, x, shape=None, order="C", copy=None):
+    d[x] = np.reshape(d[y], np.shape(x), order=order)
+
+
+@adjoint("ndarray.reshape", supports=_ORDERS)
+def _(y, x, *shape, order="C", copy=None):
+    d[x] = np.reshape(d[y], np.shape(x), order=order)
+
+
+@adjoint(np.ravel, "ndarray.ravel", "ndarray.flatten", supports=_ORDERS)
+def _(y, x, order="C"):
+    d[x] = np.reshape(d[y], np.shape(x), order=order)
+
+
+@adjoint(np.squeeze)
+def _(y, x, axis=None):
     d[x] = np.reshape(d[y], np.shape(x))
 
 
-@adjoint("ndarray.reshape")
-def _(y, x, *shape, **options):
+@adjoint("ndarray.squeeze")
+def _(y, x, axis=None):
+    d[x] = np.reshape(d[y], np.shape(x))
+
+
+@adjoint(np.expand_dims)
+def _(y, x, axis):
     d[x] = np.reshape(d[y], np.shape(x))
 
 
@@ -238,17 +265,42 @@ def _(y, parts, axis=0):
     d[parts] = stack_grad(d[y], parts, axis)
 
 
+# --- constructors with a float argument -------------------------------------
+
+
+@adjoint(np.linspace, supports={"retstep": (False,)})
+def _(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    d[start] = linspace_grad(d[y], y, start, num, endpoint, axis, True)
+    d[stop] = linspace_grad(d[y], y, stop, num, endpoint, axis, False)
+
+
+@adjoint(np.full)
+def _(y, shape, fill_value, dtype=None, order="C"):
+    d[fill_value] = astype_grad(unbroadcast(d[y], fill_value), fill_value, np.result_type(y))
+
+
+@adjoint(np.full_like)
+def _(y, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    d[fill_value] = astype_grad(unbroadcast(d[y], fill_value), fill_value, np.result_type(y))
+
+
+@adjoint(np.arange)
+def _(y, start_or_stop, stop=None, step=1, dtype=None):
+    d[start_or_stop] = arange_grad_start(d[y], y, stop)
+    d[step] = arange_grad_step(d[y], y)
+
+
 # --- no derivative -----------------------------------------------------------
 
 nondifferentiable(
     np.zeros, np.ones, np.zeros_like, np.ones_like, np.empty, np.empty_like,
-    np.full, np.full_like, np.arange, np.linspace, np.eye, np.identity,
+    np.eye, np.identity,
     np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.sign,
     np.floor, np.ceil, np.round, np.rint, np.trunc, np.isnan, np.isinf, np.isfinite,
     np.any, np.all, np.greater, np.less, np.equal, np.not_equal, np.greater_equal,
     np.less_equal, np.logical_and, np.logical_or, np.logical_not, np.allclose,
     np.isclose, np.count_nonzero, np.nonzero, np.floor_divide,
-    len, range, int, bool, str, isinstance, print, enumerate, zip,
+    len, range, int, bool, str, isinstance, print,
     "ndarray.shape", "ndarray.ndim", "ndarray.size", "ndarray.dtype",
     "ndarray.argmax", "ndarray.argmin", "ndarray.any", "ndarray.all",
     "ndarray.nonzero",

@@ -12,6 +12,12 @@ argument bound to `v`, and is dropped when that argument carries no derivative.
 Other assignments define template-local temporaries (renamed fresh on use). Global
 names the template uses (np, helper functions) are bound in the generated code.
 Templates are never called: the reverse transform instantiates their syntax tree.
+
+Every keyword a rule handles is a named parameter (no `**kwargs`): a call passing any
+other keyword does not bind and is refused. `supports={param: values}` restricts a
+parameter to constants the template handles; a call passing another value, or a value
+not known when compiling, is refused too. The template language is checked when the
+template is registered.
 """
 import inspect
 import textwrap
@@ -34,14 +40,27 @@ d = _Adjoint()
 class Rule:
     """A parsed template. Invariant: `params[0]` is the result; the rest bind arguments."""
 
-    def __init__(self, template):
+    def __init__(self, template, supports=None):
         self.template = template
         sig = inspect.signature(template)
         params = list(sig.parameters.values())
         if not params:
             raise TypeError("an adjoint template needs at least the result parameter")
+        if any(p.kind is p.VAR_KEYWORD for p in params):
+            raise TypeError(f"adjoint template {template.__qualname__}() takes **kwargs: "
+                            "name every keyword it handles, so that others are refused")
         self.result = params[0].name
         self.signature = sig.replace(parameters=params[1:])
+        self.supports = {k: tuple(v) for k, v in (supports or {}).items()}
+        for pname, values in self.supports.items():
+            param = self.signature.parameters.get(pname)
+            if param is None:
+                raise TypeError(f"supports names {pname!r}, not a parameter of "
+                                f"{template.__qualname__}()")
+            if param.default is not param.empty and not _among(param.default, values):
+                raise TypeError(f"the default {pname}={param.default!r} of "
+                                f"{template.__qualname__}() is not among its supported "
+                                "values")
         self.globals = template.__globals__
         source = textwrap.dedent(inspect.getsource(template))
         tree = gast.parse(source).body[0]
@@ -50,13 +69,21 @@ class Rule:
                 and isinstance(self.body[0].value, gast.Constant)
                 and isinstance(self.body[0].value.value, str)):
             self.body = self.body[1:]  # docstring
+        _check_template(self.body, set(self.signature.parameters), self.result,
+                        template.__qualname__)
 
     def bind(self, args, kwargs):
         """Map parameter name -> argument node; unbound defaults become constants.
 
-        Raises TypeError when the call does not fit the template's signature.
+        Raises TypeError when the call does not fit the template's signature or passes
+        a value its `supports` does not list. A default filled in here is marked
+        `srcgrad_default`: a supported parameter's default is left out of the calls
+        the template makes (the callee's default is the same).
         """
         bound = self.signature.bind(*args, **kwargs)
+        for pname, values in self.supports.items():
+            if pname in bound.arguments:
+                _check_supported(pname, bound.arguments[pname], values)
         mapping = {}
         for name, param in self.signature.parameters.items():
             if name in bound.arguments:
@@ -68,11 +95,56 @@ class Rule:
                 mapping[name] = gast.Tuple(elts=[], ctx=gast.Load())
             elif param.default is not param.empty:
                 mapping[name] = gast.Constant(value=param.default, kind=None)
+                mapping[name].srcgrad_default = True
         return mapping
+
+
+def _among(value, values):
+    """`value in values`, without True matching 1 or 1.0 matching 1."""
+    return any(type(value) is type(v) and value == v for v in values)
+
+
+def _check_supported(pname, node, values):
+    shown = ", ".join(repr(v) for v in values)
+    if not isinstance(node, gast.Constant):
+        raise TypeError(f"{pname}= must be a constant srcgrad can read when compiling "
+                        f"(one of {shown})")
+    if not _among(node.value, values):
+        raise TypeError(f"{pname}={node.value!r} is not supported; srcgrad "
+                        f"differentiates {pname}= only for {shown}")
+
+
+def _check_template(body, params, result, where):
+    """Templates hold only `d[param] = expr` and `temp = expr`, and read only d[result]."""
+    def fail(what):
+        raise TypeError(f"adjoint template {where}(): {what}")
+
+    for stmt in body:
+        if not isinstance(stmt, gast.Assign) or len(stmt.targets) != 1:
+            fail("a template contains only single assignments (`d[x] = ...`, `t = ...`)")
+        target = stmt.targets[0]
+        if _is_adjoint(target):
+            if not isinstance(target.slice, gast.Name) or target.slice.id not in params:
+                fail("d[...] is assigned only for a parameter naming an argument")
+        elif not isinstance(target, gast.Name) or target.id in params | {result, "d"}:
+            fail("a temporary must be a plain name other than the parameters and d")
+        for node in gast.walk(stmt.value):
+            if _is_adjoint(node) and not (isinstance(node.slice, gast.Name)
+                                          and node.slice.id == result):
+                fail(f"templates may read only d[{result}]")
+            if isinstance(node, gast.Name) and node.id == "d" and not any(
+                    _is_adjoint(p) and p.value is node for p in gast.walk(stmt.value)):
+                fail("d is used only as d[...]")
+
+
+def _is_adjoint(node):
+    return isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
+        and node.value.id == "d"
 
 
 _rules = {}
 _nondiff = {}
+_primitives = {}  # key -> the primitive object (or method string) registered under it
 
 
 def _key(primitive):
@@ -83,15 +155,19 @@ def _key(primitive):
 _keepalive = []
 
 
-def adjoint(*primitives):
-    """Register a derivative template for one or more primitives (public API)."""
+def adjoint(*primitives, supports=None):
+    """Register a derivative template for one or more primitives (public API).
+
+    `supports={param: (value, ...)}`: the only (constant) values of `param` the
+    template differentiates; calls passing others are refused when compiling."""
     if not primitives:
         raise TypeError("adjoint() needs the primitive(s) the template differentiates")
 
     def register(template):
-        rule = Rule(template)
+        rule = Rule(template, supports)
         for p in primitives:
             _rules[_key(p)] = rule
+            _primitives[_key(p)] = p
             _keepalive.append(p)  # ids must stay unique for the registry's lifetime
         return template
 
@@ -111,3 +187,8 @@ def lookup(primitive):
 
 def is_nondifferentiable(primitive):
     return _key(primitive) in _nondiff
+
+
+def registered():
+    """[(primitive, rule)] for every primitive with a rule, in registration order."""
+    return [(_primitives[k], rule) for k, rule in _rules.items()]

@@ -267,15 +267,16 @@ class Reverse:
             class _S(gast.NodeTransformer):
                 def visit_Subscript(t, n):
                     if isinstance(n.value, gast.Name) and n.value.id == "d":
-                        key = n.slice.id
-                        if key != rule.result:
-                            raise TypeError("templates may read only d[result]")
-                        return name(dy)
+                        return name(dy)  # d[result]: the registry checked the template
                     t.generic_visit(n)
                     return n
 
                 def visit_Call(t, n):
                     fobj = _template_object(n.func, rule.globals)
+                    # a supported parameter left at its default: leave the keyword out
+                    n.keywords = [k for k in n.keywords if not (
+                        isinstance(k.value, gast.Name) and k.value.id in rule.supports
+                        and getattr(bound.get(k.value.id), "srcgrad_default", False))]
                     t.generic_visit(n)
                     if fobj is runtime.unbroadcast:
                         if elide or self.same_shape(n.args[1], y):
@@ -311,9 +312,7 @@ class Reverse:
             # elide before helper renaming: visit calls first by name
             return _S().visit(node)
 
-        for stmt in rule.body:
-            if not isinstance(stmt, gast.Assign) or len(stmt.targets) != 1:
-                raise TypeError("adjoint templates contain only assignments")
+        for stmt in rule.body:  # single assignments: the registry checked the template
             target = stmt.targets[0]
             if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
                     and target.value.id == "d":
