@@ -58,7 +58,7 @@ def unbroadcast(g, x):
     part for a real `x`: see real_like)."""
     shape = np.shape(x)
     gshape = np.shape(g)
-    if type(g) is np.ndarray and g.dtype.kind == "c" and not is_complex(x):
+    if is_complex(g) and not is_complex(x):
         g = np.real(g)
     if gshape == shape:
         return g
