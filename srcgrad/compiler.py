@@ -22,6 +22,7 @@ from .naming import Namer
 from .resolve import Resolver
 from .transforms.activity import activity
 from .transforms.broadcasts import drop_broadcasts
+from .transforms.complexes import drop_real_helpers, real_names
 from .transforms.normalize import Context, normalize
 from .transforms.optimize import optimize
 from .transforms.reverse import Reverse, ZERO
@@ -328,6 +329,8 @@ class _Job:
         if self.spec.shapes is not None:
             arg_shapes = dict(zip(self.params, self.spec.shapes))
             self.shapes = infer_shapes(tree, arg_shapes, resolver)
+        self.reals = real_names(tree, dict(zip(self.params, self.spec.dtypes)), resolver) \
+            if self.spec.dtypes is not None else set()
         rev = Reverse(self)
         self.rev = rev
         if output is not None and output in self.active:
@@ -498,6 +501,10 @@ class _Job:
                                       kw_defaults=[], kwarg=None, defaults=[])
             functions.append(_funcdef(bwd, bwd_args, bwd_body))
             names = {"fwd": fwd, "bwd": bwd}
+        if self.spec.dtypes is not None:  # before optimize: real_like reads primals
+            drop_real_helpers(functions[0], dict(zip(self.params, self.spec.dtypes)),
+                              Resolver(_GeneratedScope(self.source, ctx.helpers.bound),
+                                       store_names(functions[0])), rev.stack)
         if self.spec.optimize:
             for f in functions:
                 optimize(f, self.pure_call, keep=self.user_names)

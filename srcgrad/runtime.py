@@ -2,7 +2,14 @@
 
 Only operations that are not one NumPy expression live here (reductions undone along
 an axis, scatter of a subscript's adjoint, casting a gradient to its argument's type).
-Elementwise rules never call a helper: their templates inline NumPy code.
+Elementwise rules inline NumPy code; the few complex-number helpers below (real_like,
+conj, refuse_complex) are removed at compile time where the values are statically real
+(transforms/complexes.py).
+
+Complex numbers follow autograd's (and JAX's) convention: the gradient of a real f(z)
+is df/dx - i df/dy, and the adjoint passed back for a cotangent c is the gradient of
+Re(sum(c * f)). Holomorphic rules are therefore c * f'(z) with no conjugate; the
+adjoint of a real value is real (the real part where a real value meets a complex one).
 """
 import numbers
 
@@ -11,10 +18,50 @@ import numpy as np
 from .runtime_linalg import norm_grad  # noqa: F401  (generated code and rules use it)
 
 
+def is_complex(v):
+    """Whether `v` holds complex numbers (cheap for arrays and Python numbers)."""
+    t = type(v)
+    if t is np.ndarray:
+        return v.dtype.kind == "c"
+    if t is float or t is int or v is None:
+        return False
+    if t is complex:
+        return True
+    if isinstance(v, (list, tuple)):
+        return any(is_complex(e) for e in v)
+    return np.iscomplexobj(v)
+
+
+def real_like(g, x):
+    """The adjoint `g` of a real `x` that met complex values: its real part (the
+    derivative along the real axis, which is all x has). `g` as it is otherwise."""
+    if is_complex(g) and not is_complex(x):
+        return np.real(g)
+    return g
+
+
+def conj(v):
+    """np.conjugate for complex values; real values as they are (no copy)."""
+    return np.conjugate(v) if is_complex(v) else v
+
+
+def refuse_complex(v, probe, what):
+    """`v`, unless `probe` is complex: `what` has no derivative for complex numbers."""
+    if is_complex(probe):
+        from .errors import RuntimeRefusal
+        raise RuntimeRefusal(
+            f"{what} is not differentiable for complex numbers (it orders them, or has "
+            "no complex derivative)", hint="Apply it to a real part, np.abs or np.real.")
+    return v
+
+
 def unbroadcast(g, x):
-    """Sum `g` down to the shape of `x`, undoing NumPy broadcasting."""
+    """Sum `g` down to the shape of `x`, undoing NumPy broadcasting (and the real
+    part for a real `x`: see real_like)."""
     shape = np.shape(x)
     gshape = np.shape(g)
+    if is_complex(g) and not is_complex(x):
+        g = np.real(g)
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
@@ -63,6 +110,7 @@ def mean_grad(g, x, axis=None, keepdims=False):
 
 def extremum_grad(g, x, y, axis=None, keepdims=False):
     """Adjoint of max/min: ties share the gradient equally, so the total stays right."""
+    refuse_complex(None, x, "np.max/np.min")
     hit = np.asarray(x) == _expand(y, x, axis, keepdims)
     share = hit / np.sum(hit, axis=axis, keepdims=True)
     return _expand(g, x, axis, keepdims) * share
@@ -77,12 +125,13 @@ def _as_matrix_pair(a, b):
 
 
 def matmul_grad_a(g, a, b):
-    """Adjoint of `a @ b` (or np.dot for operands of up to 2 dimensions) for a."""
+    """Adjoint of `a @ b` (or np.dot for operands of up to 2 dimensions) for a (real
+    for a real `a`, like every helper reverse.py lists in _SELF_REAL)."""
     a, b = _as_matrix_pair(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return unbroadcast(g * b, a)
     if a.ndim == 1 and b.ndim == 1:
-        return g * b
+        return real_like(g * b, a)
     if b.ndim == 1:
         g = np.expand_dims(g, -1)
         b = b[None, :]
@@ -100,7 +149,7 @@ def matmul_grad_b(g, a, b):
     if a.ndim == 0 or b.ndim == 0:
         return unbroadcast(g * a, b)
     if a.ndim == 1 and b.ndim == 1:
-        return g * a
+        return real_like(g * a, b)
     if a.ndim == 1:
         g = np.expand_dims(g, -2)
         a = a[:, None]
@@ -158,13 +207,13 @@ def _dot_axes(b):
 def dot_grad_a(g, a, b):
     if np.ndim(a) == 0 or np.ndim(b) == 0 or (np.ndim(a) <= 2 and np.ndim(b) <= 2):
         return matmul_grad_a(g, a, b)  # a scalar operand: a product, no contraction
-    return tensordot_grad_a(g, a, b, _dot_axes(b))
+    return real_like(tensordot_grad_a(g, a, b, _dot_axes(b)), a)
 
 
 def dot_grad_b(g, a, b):
     if np.ndim(a) == 0 or np.ndim(b) == 0 or (np.ndim(a) <= 2 and np.ndim(b) <= 2):
         return matmul_grad_b(g, a, b)
-    return tensordot_grad_b(g, a, b, _dot_axes(b))
+    return real_like(tensordot_grad_b(g, a, b, _dot_axes(b)), b)
 
 
 def transpose_grad(g, axes=None):
@@ -210,14 +259,15 @@ def arange_grad_step(g, y):
 def concatenate_grad(g, parts, axis=0):
     if axis is None:
         sizes = np.cumsum([np.size(p) for p in parts])[:-1]
-        return tuple(np.reshape(piece, np.shape(p))
+        return tuple(np.reshape(real_like(piece, p), np.shape(p))
                      for piece, p in zip(np.split(g, sizes), parts))
     sizes = np.cumsum([np.shape(p)[axis] for p in parts])[:-1]
-    return tuple(np.split(g, sizes, axis=axis))
+    return tuple(real_like(piece, p)
+                 for piece, p in zip(np.split(g, sizes, axis=axis), parts))
 
 
 def stack_grad(g, parts, axis=0):
-    return tuple(np.take(g, i, axis=axis) for i in range(len(parts)))
+    return tuple(real_like(np.take(g, i, axis=axis), p) for i, p in enumerate(parts))
 
 
 def _is_basic_index(idx):
@@ -240,7 +290,7 @@ def astype_grad(g, x, dtype):
     integers or booleans, which is a step function."""
     if np.dtype(dtype).kind not in "fc":
         return zeros_like(x)
-    return np.asarray(g, dtype=np.result_type(x))
+    return np.asarray(real_like(g, x), dtype=np.result_type(x))
 
 
 def add(a, b):
@@ -320,11 +370,14 @@ def seed(y):
 
 def cast_like(g, x):
     """The gradient `g` in the type, shape and dtype of the argument `x`; a fresh,
-    writable array for an array argument. `g` may be anything that broadcasts to x."""
+    writable array for an array argument. `g` may be anything that broadcasts to x.
+    A real `x` gets the real part of a complex `g` (see real_like)."""
     if type(x) is np.ndarray:  # the common case first: it costs one call
         if type(g) is np.ndarray and g.base is None and g.dtype == x.dtype and \
                 g.shape == x.shape and g is not x:
             return g  # already a fresh array of the right kind
+        if x.dtype.kind != "c" and is_complex(g):
+            g = np.real(g)
         if np.ndim(g) == 0 and not isinstance(g, complex):
             out = np.empty(x.shape, x.dtype)
             out.fill(g)  # a scalar cotangent spread over x
@@ -339,15 +392,17 @@ def cast_like(g, x):
     if type(x) is float:
         if type(g) is float:
             return g
+        g = np.real(g) if is_complex(g) else g
         return float(np.sum(g)) if np.ndim(g) else float(g)
     if isinstance(x, bool):
         raise TypeError("cannot differentiate with respect to a bool")
     if isinstance(x, complex):
-        return complex(g)
+        return complex(np.sum(g)) if np.ndim(g) else complex(g)
     if isinstance(x, (list, tuple)):
         if isinstance(g, (list, tuple)):
             return type(x)(cast_like(gi, xi) for gi, xi in zip(g, x))
         return type(x)(cast_like(g, xi) for xi in x)
     if isinstance(x, np.generic):
+        g = np.real(g) if is_complex(g) and not is_complex(x) else g
         return x.dtype.type(np.sum(g) if np.ndim(g) else g)
     return g

@@ -278,6 +278,19 @@ add("np.arange", Case("a", "np.arange(a, a + 3.5) ** 2", [0.3], ref="fd"),
     Case("a, s", "np.arange(a, 4.0, s) ** 2", [0.3, 0.7], wrt=(0, 1), ref="fd"),
     Case("a, s", "np.arange(0.5, a, step=s) ** 2", [3.6, 0.7], wrt=(0, 1), ref="fd"))
 
+# --- complex parts, on real inputs (tests/test_complex.py covers complex ones) --
+for lab, expr in [("np.real", "np.real(x * (1 + 2j))"), ("np.imag", "np.imag(x * (1 + 2j))"),
+                  ("np.conjugate", "np.real(np.conjugate(x * (1 + 2j)) * (2 - 1j))"),
+                  ("np.angle", "np.angle(x * (1 + 2j) + 0.5)"),
+                  ("ndarray.real", "(x * (1 + 2j)).real"),
+                  ("ndarray.imag", "(x * (1 + 2j)).imag"),
+                  ("ndarray.conj", "np.real((x * (1 + 2j)).conj() * (2 - 1j))"),
+                  ("ndarray.conjugate", "np.real((x * (1 + 2j)).conjugate() * (2 - 1j))")]:
+    # autograd's boxes have no .real/.imag attributes: finite differences there; a
+    # Python complex has no .conj(): arrays only for the methods
+    add(lab, *[Case("x", expr, [arr(s)], ref="fd" if lab.startswith("ndarray") else "tape")
+               for s in ([(3,), (2, 3)] if lab.startswith("ndarray") else [(), (3,), (2, 3)])])
+
 # --- srcgrad's run-time helpers (what second-order code differentiates) ----------
 RT = [
     ("rt.cast_like", "g", "rt.cast_like(g, z23) * w23", [arr((3,))]),
@@ -292,6 +305,10 @@ RT = [
      [arr((2, 3)), arr((3,))]),
     ("rt.zero_at", "g", "rt.zero_at(g, z23, 0, False) * w23", [arr((2, 3))]),
     ("rt.add", "a, g", "rt.add(a, g) * w3", [arr((3,)), arr((3,))]),
+    ("rt.real_like", "g", "rt.real_like(g * (1 + 2j), z3) * w3", [arr((3,))]),
+    ("rt.real_like", "g", "rt.real_like(g, z3) * w3", [arr((3,))]),
+    ("rt.refuse_complex", "g", "rt.refuse_complex(g, z3, 'f') * w3", [arr((3,))]),
+    ("rt.conj", "g", "np.real(rt.conj(g * (1 + 2j)) * (2 - 1j)) * w3", [arr((3,))]),
 ]
 for fn in ["matmul_grad_a", "dot_grad_a"]:
     RT.append((f"rt.{fn}", "g, b", f"rt.{fn}(g, z23, b) * w23", [arr((2, 4)), arr((3, 4))]))
@@ -393,7 +410,8 @@ def test_refused_form(lab):
 ZERO_DERIVATIVE_PARAMS = {"axis", "keepdims", "ord", "axes", "shape", "order", "copy",
                           "dtype", "casting", "subok", "c", "num", "endpoint", "retstep",
                           "stop"}
-ZERO_DERIVATIVE_BY_LABEL = {"np.full_like": {"a"}, "rt.matmul_grad_a": {"a"},
+ZERO_DERIVATIVE_BY_LABEL = {"np.full_like": {"a"}, "rt.refuse_complex": {"probe", "what"},
+                            "rt.real_like": {"x"}, "rt.matmul_grad_a": {"a"},
                             "rt.dot_grad_a": {"a"}, "rt.matmul_grad_b": {"b"},
                             "rt.dot_grad_b": {"b"}}
 

@@ -1,5 +1,9 @@
 """Rules for NumPy functions and ndarray methods/attributes.
 
+Complex numbers (see runtime.py): holomorphic rules are `d[y] * f'(x)` with no
+conjugate; abs, angle, real, imag and conj conjugate where autograd does; rules that
+order values (maximum, minimum, clip, max, min) refuse complex input at run time.
+
 Elementwise rules inline their derivative; reductions and products call a helper from
 srcgrad.runtime because undoing an axis is not one NumPy expression.
 """
@@ -9,9 +13,9 @@ import numpy as np
 
 from .. import runtime as rt
 from ..runtime import (arange_grad_start, arange_grad_step, astype_grad, concatenate_grad,
-                       dot_grad_a, dot_grad_b, extremum_grad, linspace_grad, mean_grad,
-                       norm_grad, prod_grad, stack_grad, sum_grad, tensordot_grad_a,
-                       tensordot_grad_b, transpose_grad, unbroadcast)
+                       conj, dot_grad_a, dot_grad_b, extremum_grad, linspace_grad, mean_grad,
+                       norm_grad, prod_grad, real_like, refuse_complex, stack_grad, sum_grad,
+                       tensordot_grad_a, tensordot_grad_b, transpose_grad, unbroadcast)
 from .registry import adjoint, d, nondifferentiable
 
 # --- elementwise -------------------------------------------------------------
@@ -109,19 +113,39 @@ def _(y, x):
 
 @adjoint(np.abs, np.absolute, np.fabs, builtins.abs)
 def _(y, x):
-    d[x] = d[y] * np.sign(x)
+    d[x] = d[y] * conj(np.sign(x))  # sign(x) = x / |x| for complex x
+
+
+@adjoint(np.real, "ndarray.real")
+def _(y, x):
+    d[x] = d[y]
+
+
+@adjoint(np.imag, "ndarray.imag")
+def _(y, x):
+    d[x] = real_like(-1j * d[y], x)
+
+
+@adjoint(np.conjugate, "ndarray.conj", "ndarray.conjugate")
+def _(y, x):
+    d[x] = conj(d[y])
+
+
+@adjoint(np.angle)
+def _(y, x):
+    d[x] = real_like(d[y] * np.conjugate(x * 1j) / (x * np.conjugate(x)), x)
 
 
 @adjoint(np.maximum, np.fmax)
 def _(z, x, y):
-    d[x] = unbroadcast(d[z] * (x == z) / (1.0 + (x == y)), x)
-    d[y] = unbroadcast(d[z] * (y == z) / (1.0 + (x == y)), y)
+    d[x] = unbroadcast(d[z] * refuse_complex(x == z, z, "np.maximum") / (1.0 + (x == y)), x)
+    d[y] = unbroadcast(d[z] * refuse_complex(y == z, z, "np.maximum") / (1.0 + (x == y)), y)
 
 
 @adjoint(np.minimum, np.fmin)
 def _(z, x, y):
-    d[x] = unbroadcast(d[z] * (x == z) / (1.0 + (x == y)), x)
-    d[y] = unbroadcast(d[z] * (y == z) / (1.0 + (x == y)), y)
+    d[x] = unbroadcast(d[z] * refuse_complex(x == z, z, "np.minimum") / (1.0 + (x == y)), x)
+    d[y] = unbroadcast(d[z] * refuse_complex(y == z, z, "np.minimum") / (1.0 + (x == y)), y)
 
 
 @adjoint(np.where)
@@ -132,7 +156,7 @@ def _(z, c, x, y):
 
 @adjoint(np.clip)
 def _(y, x, a_min=None, a_max=None):
-    d[x] = d[y] * ((y != a_min) & (y != a_max))
+    d[x] = d[y] * refuse_complex((y != a_min) & (y != a_max), y, "np.clip")
     d[a_min] = unbroadcast(d[y] * (y == a_min), a_min)
     d[a_max] = unbroadcast(d[y] * (y == a_max) * (y != a_min), a_max)
 

@@ -67,6 +67,21 @@ def _(y, g, a, b):
     d[a] = matmul_grad_a(g, a, d[y])
 
 
+@adjoint(rt.real_like)
+def _(y, g, x):
+    d[g] = d[y]  # the real part's cotangent enters g along the real axis
+
+
+@adjoint(rt.refuse_complex)
+def _(y, v, probe, what):
+    d[v] = d[y]
+
+
+@adjoint(rt.conj)
+def _(y, v):
+    d[v] = rt.conj(d[y])
+
+
 @adjoint(rt.add)
 def _(y, a, b):
     d[a] = d[y]

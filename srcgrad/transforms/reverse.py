@@ -216,6 +216,8 @@ class Reverse:
             for i, e in enumerate(value.elts):
                 if self.is_active_name(e):
                     item = call(self.rt("element"), [dy, const(i)])
+                    if y not in self.job.reals:
+                        item = call(self.rt("real_like"), [item, name(e.id)])
                     self.accumulate(e.id, item, state, out)
             return out
         if isinstance(value, gast.Subscript):
@@ -312,6 +314,7 @@ class Reverse:
             # elide before helper renaming: visit calls first by name
             return _S().visit(node)
 
+        mixes = not elide and y not in self.job.reals and _may_mix(rule, bound)
         for stmt in rule.body:  # single assignments: the registry checked the template
             target = stmt.targets[0]
             if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
@@ -321,6 +324,8 @@ class Reverse:
                     continue
                 expr = subst(stmt.value)
                 if isinstance(arg, gast.Name):
+                    if mixes and not _kept_unbroadcast(stmt.value, expr, rule):
+                        expr = call(self.rt("real_like"), [expr, name(arg.id)])
                     self.accumulate(arg.id, expr, state, out)
                 else:  # a tuple of arguments (e.g. *args): distribute the pieces
                     tmp = self.namer.fresh("d_parts")
@@ -502,7 +507,8 @@ class Reverse:
                            [piece, name(v.id)])
                 shapes = self.job.shapes
                 if v.id in shapes and shapes[v.id] == () and isinstance(index, gast.Constant):
-                    unb = piece
+                    unb = piece if y in self.job.reals else \
+                        call(self.rt("real_like"), [piece, name(v.id)])
                 self.accumulate(v.id, unb, state, out)
             owned = const(state.get(dy) == OWNED)
             out.append(assign(dy, call(self.rt("zero_at"), [name(dy), name(y), clone(index),
@@ -911,6 +917,28 @@ def _index_expr(index):
     if isinstance(index, gast.Tuple):
         return gast.Tuple(elts=[_index_expr(e) for e in index.elts], ctx=gast.Load())
     return index
+
+
+def _may_mix(rule, bound):
+    """Whether a real argument may meet a complex one: then its adjoint is the real
+    part (runtime.real_like, removed at compile time where statically real)."""
+    targets = {st.targets[0].slice.id for st in rule.body if isinstance(st, gast.Assign)
+               and isinstance(st.targets[0], gast.Subscript)}
+    return sum(1 for p in targets if p in bound and not (
+        isinstance(bound[p], gast.Constant) and type(bound[p].value) in (int, float, bool)
+    )) > 1
+
+
+_SELF_REAL = (runtime.unbroadcast, runtime.matmul_grad_a, runtime.matmul_grad_b,
+              runtime.dot_grad_a, runtime.dot_grad_b)
+
+
+def _kept_unbroadcast(template_expr, expr, rule):
+    """Whether `expr` is still the call the template wrote of a helper that takes
+    the real part itself (_SELF_REAL)."""
+    return isinstance(template_expr, gast.Call) and isinstance(expr, gast.Call) and \
+        isinstance(expr.func, gast.Name) and \
+        _template_object(template_expr.func, rule.globals) in _SELF_REAL
 
 
 def _elide(*operands):

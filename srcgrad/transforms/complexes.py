@@ -1,0 +1,132 @@
+"""Remove the complex-number helpers from adjoints whose values are statically real.
+
+The rules call `real_like(g, x)` (the real part of the adjoint of a real value that
+met a complex one), `conj(v)` and `refuse_complex(v, probe, what)` (see runtime.py).
+On real data each is the identity, but still a Python call. When the argument types
+are known (the code specialized on them), the names that certainly hold no complex
+numbers are inferred (flow-insensitive, to a fixpoint, transforms/kinds.py), and the
+calls whose operand is one of them are replaced by that operand.
+
+Entries: `real_names(func, arg_kinds, resolver)` (on the user's normalized function:
+the reverse transform then writes no real_like for an operation with a real result,
+so the adjoint reads no extra primal values) and `drop_real_helpers(func, arg_kinds,
+resolver, stack)` (on the generated function).
+
+Soundness: a value is REAL only by the rules below; anything else (a global array,
+a callee's result, a call with a `dtype=` keyword, a complex constant) is unknown
+and keeps its helper calls.
+"""
+import builtins
+
+import gast
+import numpy as np
+
+from .. import runtime
+from .activity import popped_list
+from .kinds import infer_kinds
+
+REAL = "real"
+
+_REAL_ATTRS = {"real", "imag", "shape", "ndim", "size", "dtype"}
+_KEEP_ATTRS = {"T"}
+_METHODS = {"sum", "mean", "prod", "max", "min", "dot", "copy", "reshape", "transpose",
+            "ravel", "flatten", "squeeze", "conj", "conjugate", "swapaxes", "cumsum"}
+# results that are real whatever the arguments
+_ALWAYS = [np.abs, np.absolute, np.fabs, np.real, np.imag, np.angle, np.linalg.norm,
+           np.shape, np.ndim, np.size, np.isnan, np.isinf, np.isfinite, np.argmax,
+           np.argmin, np.argsort, len, range, builtins.abs, float, int, bool]
+# real for real arguments (with no dtype= keyword)
+_PRESERVING = [np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.dot,
+               np.matmul, np.outer, np.tensordot, np.transpose, np.reshape,
+               np.broadcast_to, np.where, np.concatenate, np.stack, np.expand_dims,
+               np.squeeze, np.ravel, np.zeros_like, np.ones_like, np.zeros, np.ones,
+               np.array, np.asarray, np.copy, np.float64, np.sign, np.clip, np.split,
+               np.take, np.swapaxes, np.cumsum, np.full, np.full_like, np.eye,
+               np.arange, np.linspace, list, tuple, slice, reversed, zip, enumerate]
+_HELPERS = {id(runtime.real_like): 0, id(runtime.conj): 0, id(runtime.refuse_complex): 1}
+
+
+def real_names(func, arg_kinds, resolver, stack=None):
+    """The names of `func` that certainly hold no complex numbers. `arg_kinds`:
+    {parameter: dtype string, 'float', 'int' or None}; `stack`: the per-call stack's
+    name (its pops restore values the name held before)."""
+    env = {k: REAL for k, v in arg_kinds.items() if _real_kind(v)}
+    env = infer_kinds(func, env, lambda value, env: _kind(value, env, resolver),
+                      skip=lambda s: stack is not None and
+                      popped_list(s.value, resolver) == stack)
+    return set(env)
+
+
+def drop_real_helpers(func, arg_kinds, resolver, stack):
+    """Replace, in place, the helper calls whose operand is statically real."""
+    if not any(isinstance(n, gast.Call) and id(resolver.static_object(n.func)) in _HELPERS
+               for n in gast.walk(func)):
+        return
+    env = dict.fromkeys(real_names(func, arg_kinds, resolver, stack), REAL)
+
+    class _D(gast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            probe = _HELPERS.get(id(resolver.static_object(node.func)))
+            if probe is not None and not node.keywords and len(node.args) > probe and \
+                    _kind(node.args[probe], env, resolver) == REAL:
+                return node.args[0]
+            return node
+    _D().visit(func)
+
+
+def _real_kind(v):
+    if v in ("float", "int"):
+        return True
+    try:
+        return v is not None and np.dtype(v).kind in "fiub"
+    except TypeError:
+        return False
+
+
+def _all(nodes, env, resolver):
+    return REAL if all(_kind(n, env, resolver) == REAL for n in nodes) else None
+
+
+def _kind(node, env, resolver):
+    if isinstance(node, gast.Constant):
+        return None if isinstance(node.value, complex) else REAL
+    if isinstance(node, gast.Name):
+        return env.get(node.id)
+    if isinstance(node, gast.BinOp):
+        return _all([node.left, node.right], env, resolver)
+    if isinstance(node, gast.UnaryOp):
+        return _kind(node.operand, env, resolver)
+    if isinstance(node, gast.Compare):
+        return REAL  # booleans
+    if isinstance(node, gast.BoolOp):
+        return _all(node.values, env, resolver)
+    if isinstance(node, gast.IfExp):
+        return _all([node.body, node.orelse], env, resolver)
+    if isinstance(node, (gast.Tuple, gast.List)):
+        return _all(node.elts, env, resolver)
+    if isinstance(node, gast.Subscript):
+        return _kind(node.value, env, resolver)
+    if isinstance(node, gast.Attribute):
+        if resolver.static_object(node) is not None:
+            return None  # a module attribute (np.pi is fine, but not worth a case)
+        if node.attr in _REAL_ATTRS:
+            return REAL
+        return _kind(node.value, env, resolver) if node.attr in _KEEP_ATTRS else None
+    if not isinstance(node, gast.Call):
+        return None
+    if any(k.arg in (None, "dtype") for k in node.keywords):
+        return None
+    operands = list(node.args) + [k.value for k in node.keywords]
+    obj = resolver.static_object(node.func)
+    if obj is None:
+        func = node.func
+        if isinstance(func, gast.Attribute) and func.attr in _METHODS:
+            return _all([func.value] + operands, env, resolver)
+        return None
+    if any(obj is a for a in _ALWAYS):
+        return REAL
+    if isinstance(obj, np.ufunc) or any(obj is p for p in _PRESERVING) or \
+            getattr(obj, "__module__", None) == runtime.__name__:
+        return _all(operands, env, resolver)
+    return None
