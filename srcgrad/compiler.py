@@ -262,6 +262,19 @@ class _Job:
                                  call_node) from None
         out = []
         for pname, arg in bound.arguments.items():
+            kind = sig.parameters[pname].kind
+            if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                # the callee's adjoint is taken wrt plain parameters only: a derivative
+                # entering through *args/**kwargs would be silently lost
+                items = arg if kind is inspect.Parameter.VAR_POSITIONAL else arg.values()
+                if any(isinstance(a, gast.Name) and a.id in self.active for a in items):
+                    star = "*" if kind is inspect.Parameter.VAR_POSITIONAL else "**"
+                    raise self.ctx.error(
+                        f"a differentiated value is passed to {callee.label}() through "
+                        f"its `{star}{pname}` parameter; srcgrad differentiates user "
+                        "functions only with respect to named parameters.", call_node,
+                        hint=f"Give {callee.label}() a named parameter for this value.")
+                continue
             if isinstance(arg, gast.Name) and arg.id in self.active:
                 out.append((pname, arg))
         return out

@@ -426,7 +426,9 @@ class _Anf:
         message = getattr(s, "srcgrad_inplace_error", None)
         if message is not None:
             guard = self.ctx.helper("refuse_shared_array", runtime.refuse_shared_array)
-            out.append(gast.Expr(value=call(name(guard), [name(target.id), const(message)])))
+            check = call(name(guard), [name(target.id), const(message)])
+            check.srcgrad_harmless = True  # reads the value, changes nothing
+            out.append(gast.Expr(value=check))
         self.assign_to(target, gast.BinOp(left=load, op=s.op, right=s.value), out)
         return None
 
