@@ -27,6 +27,7 @@ from .transforms.optimize import optimize
 from .transforms.reverse import Reverse, ZERO
 from .transforms.dtypes import float64_names, is_float64, is_product
 from .transforms.scalars import is_python_float, use_math
+from .transforms.setitem import own_before_restores
 from .transforms.shapes import expr_shape, infer_shapes
 from .transforms.syntax import (assign, call, const, load_names, name, store,
                                 store_names)
@@ -451,6 +452,14 @@ class _Job:
         def cast(w, expr):
             return call(rev.rt("cast_like"), [expr, name(w)])
 
+        # the adjoint sweep restores overwritten elements in place: never into an
+        # array someone else sees (the value returned, values saved for the pullback)
+        if mode == "value_and_grad":
+            sweeps.adjoint = own_before_restores(sweeps.adjoint, {value_name}, True,
+                                                 rev.rt("copy_value").id)
+        elif mode == "vjp":
+            sweeps.adjoint = own_before_restores(sweeps.adjoint, None, False,
+                                                 rev.rt("copy_value").id)
         functions = []
         if mode in ("grad", "value_and_grad"):
             body = list(pre) + sweeps.primal
