@@ -21,6 +21,7 @@ from .errors import (ArgumentError, SourceUnavailableError,
 from .naming import Namer
 from .resolve import Resolver
 from .transforms.activity import activity
+from .transforms.aliasing import check_deferred_aliases
 from .transforms.broadcasts import drop_broadcasts
 from .transforms.normalize import Context, normalize
 from .transforms.optimize import optimize
@@ -342,6 +343,9 @@ class _Job:
         if self.spec.shapes is not None:
             arg_shapes = dict(zip(self.params, self.spec.shapes))
             self.shapes = infer_shapes(tree, arg_shapes, resolver)
+        check_deferred_aliases(ctx.deferred_aliases,
+                               self.shapes if self.spec.shapes is not None else None,
+                               resolver)
         rev = Reverse(self)
         self.rev = rev
         if output is not None and output in self.active:

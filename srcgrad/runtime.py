@@ -292,6 +292,12 @@ def copy_value(x):
     return x
 
 
+def as_list(g):
+    """A list adjoint of a list the code appends to (its adjoint is popped once per
+    append): a new list of the items of a tuple or of an array's rows."""
+    return list(g)
+
+
 def refuse_shared_array(value, message):
     """Raise when an augmented assignment would update an array shared with another
     name (srcgrad reads `s += e` as `s = s + e`, which is right only for scalars)."""

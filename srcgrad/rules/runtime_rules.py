@@ -44,6 +44,11 @@ def _(out, g, y, idx):
     d[g] = scatter_add(None, g, idx, d[out] * written_last(y, idx))
 
 
+@adjoint(rt.as_list)
+def _(y, g):
+    d[g] = d[y]
+
+
 @adjoint(rt.copy_value)
 def _(y, x):
     d[x] = d[y]

@@ -182,6 +182,8 @@ class Reverse:
         """Add `expr` to the adjoint of `x` (nothing when `x` is not active)."""
         dx = self.d(x)
         st = state.get(dx, ZERO)
+        if st == ZERO and x in self.pushed:  # its appends pop from it: make it a list
+            expr = call(self.rt("as_list"), [expr])
         if st == ZERO:
             out.append(assign(dx, expr))
             state[dx] = OWNED if fresh else SOME
@@ -687,6 +689,7 @@ class Reverse:
         names that hold tuples or lists (their adjoints are tuples or lists too)."""
         self.containers = set()
         self.ints = int_names(body)
+        self.pushed = {pushed_list(s, self.resolver) for s in statements(body)} - {None}
         for s in statements(body):
             if isinstance(s, gast.Assign):
                 t = s.targets[0]
