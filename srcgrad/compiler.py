@@ -21,6 +21,7 @@ from .errors import (ArgumentError, SourceUnavailableError,
 from .naming import Namer
 from .resolve import Resolver
 from .transforms.activity import activity
+from .transforms.aliasing import check_deferred_aliases
 from .transforms.broadcasts import drop_broadcasts
 from .transforms.complexes import drop_real_helpers, real_names
 from .transforms.normalize import Context, normalize
@@ -28,6 +29,7 @@ from .transforms.optimize import optimize
 from .transforms.reverse import Reverse, ZERO
 from .transforms.dtypes import float64_names, is_float64, is_product
 from .transforms.scalars import is_python_float, use_math
+from .transforms.setitem import own_before_restores
 from .transforms.shapes import expr_shape, infer_shapes
 from .transforms.syntax import (assign, call, const, load_names, name, store,
                                 store_names)
@@ -263,6 +265,19 @@ class _Job:
                                  call_node) from None
         out = []
         for pname, arg in bound.arguments.items():
+            kind = sig.parameters[pname].kind
+            if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                # the callee's adjoint is taken wrt plain parameters only: a derivative
+                # entering through *args/**kwargs would be silently lost
+                items = arg if kind is inspect.Parameter.VAR_POSITIONAL else arg.values()
+                if any(isinstance(a, gast.Name) and a.id in self.active for a in items):
+                    star = "*" if kind is inspect.Parameter.VAR_POSITIONAL else "**"
+                    raise self.ctx.error(
+                        f"a differentiated value is passed to {callee.label}() through "
+                        f"its `{star}{pname}` parameter; srcgrad differentiates user "
+                        "functions only with respect to named parameters.", call_node,
+                        hint=f"Give {callee.label}() a named parameter for this value.")
+                continue
             if isinstance(arg, gast.Name) and arg.id in self.active:
                 out.append((pname, arg))
         return out
@@ -331,6 +346,9 @@ class _Job:
             self.shapes = infer_shapes(tree, arg_shapes, resolver)
         self.reals = real_names(tree, dict(zip(self.params, self.spec.dtypes)), resolver) \
             if self.spec.dtypes is not None else set()
+        check_deferred_aliases(ctx.deferred_aliases,
+                               self.shapes if self.spec.shapes is not None else None,
+                               resolver)
         rev = Reverse(self)
         self.rev = rev
         if output is not None and output in self.active:
@@ -441,6 +459,14 @@ class _Job:
         def cast(w, expr):
             return call(rev.rt("cast_like"), [expr, name(w)])
 
+        # the adjoint sweep restores overwritten elements in place: never into an
+        # array someone else sees (the value returned, values saved for the pullback)
+        if mode == "value_and_grad":
+            sweeps.adjoint = own_before_restores(sweeps.adjoint, {value_name}, True,
+                                                 rev.rt("copy_value").id)
+        elif mode == "vjp":
+            sweeps.adjoint = own_before_restores(sweeps.adjoint, None, False,
+                                                 rev.rt("copy_value").id)
         functions = []
         if mode in ("grad", "value_and_grad"):
             body = list(pre) + sweeps.primal

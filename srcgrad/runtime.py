@@ -348,6 +348,46 @@ def element(dy, idx):
     return piece.copy() if isinstance(piece, np.ndarray) else piece
 
 
+def written_last(y, idx):
+    """For `y[idx] = v`: a boolean array over the selection `y[idx]` that is True where
+    that element's write is the one NumPy keeps (the last write to a repeated
+    position); True when `idx` is basic or a boolean mask (no position repeats)."""
+    if not isinstance(y, np.ndarray) or _is_basic_index(idx) or \
+            isinstance(idx, np.ndarray) and idx.dtype == bool:
+        return True
+    pos = np.full(y.shape, -1, dtype=np.intp)
+    shape = np.shape(pos[idx])
+    order = np.arange(int(np.prod(shape, dtype=np.intp)), dtype=np.intp).reshape(shape)
+    pos[idx] = order  # the same assignment with position numbers: later ones win
+    return pos[idx] == order
+
+
+def assigned_part(dy, y, idx):
+    """The cotangent of the value `v` written by `y[idx] = v`: dy[idx] (a copy), zero
+    where a repeated index let a later element's write win."""
+    piece = element(dy, idx)
+    won = written_last(y, idx)
+    if won is True:
+        return piece
+    return np.where(won, piece, 0.0 * piece)
+
+
+def copy_value(x):
+    """A copy of an array (or list) the generated code is about to write into but
+    does not own: an argument, or a value it returned or saved for a pullback."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, list):
+        return list(x)
+    return x
+
+
+def as_list(g):
+    """A list adjoint of a list the code appends to (its adjoint is popped once per
+    append): a new list of the items of a tuple or of an array's rows."""
+    return list(g)
+
+
 def refuse_shared_array(value, message):
     """Raise when an augmented assignment would update an array shared with another
     name (srcgrad reads `s += e` as `s = s + e`, which is right only for scalars)."""

@@ -943,7 +943,6 @@ def f(x):
 """, [0.5])
 
 
-@xfail("aliasing check refuses an element read: `a = v[1]` is a float copy, not a view")
 def test_regression_augmented_after_element_read_is_not_aliasing():
     all_variants_match("""
 def f(x):

@@ -4,7 +4,7 @@ import numpy as np
 
 from .. import runtime as rt
 from ..runtime import (broadcast_like, element, matmul_grad_a, matmul_grad_b, scatter_add,
-                       unbroadcast, zero_at)
+                       unbroadcast, written_last, zero_at)
 from .registry import adjoint, d, nondifferentiable
 
 
@@ -37,6 +37,21 @@ def _(y, g, x, axis=None, keepdims=False):
 @adjoint(rt.element)
 def _(y, g, idx):
     d[g] = scatter_add(None, g, idx, d[y])
+
+
+@adjoint(rt.assigned_part)
+def _(out, g, y, idx):
+    d[g] = scatter_add(None, g, idx, d[out] * written_last(y, idx))
+
+
+@adjoint(rt.as_list)
+def _(y, g):
+    d[g] = d[y]
+
+
+@adjoint(rt.copy_value)
+def _(y, x):
+    d[x] = d[y]
 
 
 @adjoint(rt.take_saved)
@@ -88,4 +103,4 @@ def _(y, a, b):
     d[b] = d[y]
 
 
-nondifferentiable(rt.seed, rt.zeros_like, rt.refuse_shared_array)
+nondifferentiable(rt.seed, rt.zeros_like, rt.refuse_shared_array, rt.written_last)

@@ -14,6 +14,7 @@ import gast
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..resolve import operator_for
 from .. import rules
+from .mutation import check_statement
 from .syntax import load_names
 
 
@@ -40,14 +41,16 @@ def flows(stmt, resolver):
     target = stmt.targets[0]
     value = stmt.value
     if isinstance(target, gast.Subscript):  # y[i] = v: the derivative flows into y
-        return (target.value.id,), _names(value) | {target.value.id}
+        # (and from the index, which mutation.py then refuses when it is active)
+        return (target.value.id,), _names(value) | {target.value.id} | _names(target.slice)
     if isinstance(target, gast.Tuple):
         return tuple(e.id for e in target.elts), _names(value)
     kind = value_kind(value, resolver)
     if kind in ("none", "stop", "nondiff"):
         return (), ()
     if isinstance(value, gast.Subscript):
-        return (target.id,), _names(value.value)
+        # an index holding a derivative (np.r_[x, y]) is refused by mutation.py
+        return (target.id,), _names(value.value) | _names(value.slice)
     if isinstance(value, gast.Attribute):
         return (target.id,), _names(value.value)
     return (target.id,), _names(value)
@@ -133,6 +136,8 @@ def activity(tree, wrt, output, resolver, ctx):
     for stmt, targets, sources in edges:
         if set(targets) & active and sources & active:
             _check(stmt, resolver, ctx, active, params)
+    for stmt in body:
+        check_statement(stmt, resolver, ctx, varied, active)
     return active
 
 

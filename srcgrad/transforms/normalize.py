@@ -66,6 +66,9 @@ class Context:
         self.filename = filename
         self.function = function
         self.unroll = unroll
+        # (error, [(alias, base, index)]): in-place updates refused unless every alias
+        # `alias = base[index]` is a scalar element; checked by transforms/aliasing.py
+        self.deferred_aliases = []
 
     def error(self, message, node, cls=UnsupportedSyntaxError, hint=None):
         return cls(message, filename=self.filename, lineno=getattr(node, "lineno", None),
@@ -126,10 +129,13 @@ def _check_aliasing(tree, ctx):
              if isinstance(n, (gast.For, gast.While))]
     line = [0]
 
-    def link(a, b):
+    def link(a, b, value=None):
         if a is not None and b is not None and a != b:
-            aliases.setdefault(a, set()).add((b, line[0]))
-            aliases.setdefault(b, set()).add((a, line[0]))
+            # `a = b[index]` may be an element (a copy): aliasing.py decides from shapes
+            elem = (a, b, value.slice) if isinstance(value, gast.Subscript) and \
+                isinstance(value.value, gast.Name) else None
+            aliases.setdefault(a, set()).add((b, line[0], elem))
+            aliases.setdefault(b, set()).add((a, line[0], elem))
 
     def shared_before(alias_line, mutation_line):
         # a link made earlier, or anywhere in a loop around both, may be live
@@ -141,7 +147,7 @@ def _check_aliasing(tree, ctx):
         if isinstance(node, gast.Assign):
             for target in node.targets:
                 if isinstance(target, gast.Name):
-                    link(target.id, _alias_source(node.value))
+                    link(target.id, _alias_source(node.value), node.value)
                 elif isinstance(target, (gast.Tuple, gast.List)) and \
                         isinstance(node.value, (gast.Tuple, gast.List)):
                     for t, v in zip(target.elts, node.value.elts):
@@ -167,7 +173,9 @@ def _check_aliasing(tree, ctx):
             for t in node.targets:
                 if isinstance(t, gast.Subscript):
                     mutated = _base_name(t)
-        live = sorted(o for o, at in aliases.get(mutated, ()) if shared_before(at, node.lineno))
+        links = sorted(((o, at, elem) for o, at, elem in aliases.get(mutated, ())
+                        if shared_before(at, node.lineno)), key=lambda k: (k[0], k[1]))
+        live = [o for o, _, _ in links]
         if live:
             other = live[0]
             error = ctx.error(
@@ -175,6 +183,12 @@ def _check_aliasing(tree, ctx):
                 "srcgrad cannot follow changes made through another name",
                 node, hint=f"Make a copy first (`{mutated} = {other}.copy()`), or write "
                            f"`{mutated} = {mutated} + ...` to build a new array.")
+            if all(elem is not None for _, _, elem in links):
+                # only element reads: not views if they are scalars (known from shapes)
+                deferred = getattr(ctx, "deferred_aliases", None)
+                if deferred is not None:
+                    deferred.append((error, [elem for _, _, elem in links]))
+                    continue
             if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
                 # `s += 1.0` only shares state when s is an array: check when it runs
                 node.srcgrad_inplace_error = str(error)
@@ -426,7 +440,9 @@ class _Anf:
         message = getattr(s, "srcgrad_inplace_error", None)
         if message is not None:
             guard = self.ctx.helper("refuse_shared_array", runtime.refuse_shared_array)
-            out.append(gast.Expr(value=call(name(guard), [name(target.id), const(message)])))
+            check = call(name(guard), [name(target.id), const(message)])
+            check.srcgrad_harmless = True  # reads the value, changes nothing
+            out.append(gast.Expr(value=check))
         self.assign_to(target, gast.BinOp(left=load, op=s.op, right=s.value), out)
         return None
 

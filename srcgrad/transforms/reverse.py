@@ -22,6 +22,7 @@ from ..errors import UnsupportedSyntaxError
 from .. import runtime
 from ..resolve import operator_for
 from .activity import popped_list, pushed_list, statements, value_kind
+from .setitem import int_names, is_basic, written_params
 from .syntax import (assign, call, clone, comment, const, is_break_guard, load_names, name,
                      rename, store, store_names)
 
@@ -181,6 +182,8 @@ class Reverse:
         """Add `expr` to the adjoint of `x` (nothing when `x` is not active)."""
         dx = self.d(x)
         st = state.get(dx, ZERO)
+        if st == ZERO and x in self.pushed:  # its appends pop from it: make it a list
+            expr = call(self.rt("as_list"), [expr])
         if st == ZERO:
             out.append(assign(dx, expr))
             state[dx] = OWNED if fresh else SOME
@@ -502,7 +505,10 @@ class Reverse:
         if y in self.active and state.get(dy, ZERO) != ZERO:
             v = s.value
             if self.is_active_name(v):
-                piece = call(self.rt("element"), [name(dy), clone(index)])
+                part = "element" if is_basic(target.slice, self.ints, self.job.shapes) \
+                    else "assigned_part"  # a repeated index: the last write wins
+                piece = call(self.rt(part), [name(dy)] + ([name(y)] if part != "element"
+                                                          else []) + [clone(index)])
                 unb = call(name(self.helper(runtime.unbroadcast, "unbroadcast")),
                            [piece, name(v.id)])
                 shapes = self.job.shapes
@@ -517,8 +523,10 @@ class Reverse:
         # restore the overwritten elements
         saved = self.setitem_saves[id(s)]
         old = self.pop_expr() if depth else name(saved)
-        out.append(assign(gast.Subscript(value=name(y), slice=clone(target.slice),
-                                         ctx=gast.Store()), old))
+        restore = assign(gast.Subscript(value=name(y), slice=clone(target.slice),
+                                        ctx=gast.Store()), old)
+        restore.srcgrad_restore_into = y  # see setitem.own_before_restores
+        out.append(restore)
         return out
 
     def pop_expr(self):
@@ -685,6 +693,8 @@ class Reverse:
         """Allocate names for loop counters, call saves and subscript saves; find the
         names that hold tuples or lists (their adjoints are tuples or lists too)."""
         self.containers = set()
+        self.ints = int_names(body)
+        self.pushed = {pushed_list(s, self.resolver) for s in statements(body)} - {None}
         for s in statements(body):
             if isinstance(s, gast.Assign):
                 t = s.targets[0]
@@ -744,7 +754,9 @@ class Reverse:
         sweeps.defined_first = defined_first
         sweeps.preinit = sorted(({x for (_, x) in save_sites} | self.materialized)
                                 - set(params) - defined_first)
-        sweeps.primal = primal
+        # the gradient never changes its arguments: write into copies of them
+        sweeps.primal = [assign(p, call(self.rt("copy_value"), [name(p)]))
+                         for p in written_params(body, params)] + primal
         sweeps.adjoint = adjoint
         sweeps.uses_stack = self.stack is not None
         sweeps.captured = dict(self.captured)
