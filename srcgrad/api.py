@@ -4,6 +4,8 @@ What the user passes is checked first (arguments.py: options, argument values; a
 targets.py: what `fun` is), so that every mistake is a SrcgradError saying what to do.
 """
 import functools
+import inspect
+import types
 import weakref
 
 import numpy as np
@@ -39,6 +41,21 @@ def dtype_key(args):
 
 
 _wrappers = weakref.WeakKeyDictionary()  # fn -> {options: gradient function}
+_primitives = {}  # id(fn) -> (fn, {options: gradient function}), for ufuncs and other
+#                   callables without weak references (long-lived library objects)
+
+
+def _known(fun, create=False):
+    """The {options: gradient function} cache of `fun` (KeyError if none yet)."""
+    try:
+        return _wrappers[fun] if not create else _wrappers.setdefault(fun, {})
+    except TypeError:  # no weak reference to fun
+        entry = _primitives.get(id(fun))
+        if entry is None or entry[0] is not fun:
+            if not create:
+                raise KeyError(fun) from None
+            entry = _primitives[id(fun)] = (fun, {})
+        return entry[1]
 
 
 _ndarray = np.ndarray
@@ -50,42 +67,64 @@ def kind_key(args):
     return tuple([(a.shape, a.dtype) if type(a) is _ndarray else type(a) for a in args])
 
 
+def _typed(option):
+    """An option as a cache key that tells True, 1 and 1.0 apart."""
+    if type(option) is tuple:
+        return tuple((type(o), o) for o in option)
+    return type(option), option
+
+
 def _make(fun, mode, wrt, of, optimize, unroll, save_to):
     """The gradient function of `fun`; the same object for the same options, so that
-    `srcgrad.grad(f)(x)` in a loop costs a dictionary lookup, not a new wrapper."""
-    wrt, of, optimize, unroll, save_to = arguments.normalize_options(
-        wrt, of, optimize, unroll, save_to)
-    target = targets.target(fun)
-    inner = _cached(target, mode, target.translate_wrt(wrt), of, optimize, unroll,
-                    save_to)
-    return _bind(inner, target) if target.bound else inner
+    `srcgrad.grad(f)(x)` in a loop costs a dictionary lookup, not a new wrapper (for a
+    bound method, a lookup and a small object binding self)."""
+    key_fun, bound = fun, ()
+    if type(fun) is types.MethodType:  # model.loss is a new object on every access
+        key_fun, bound = fun.__func__, (fun.__self__,)
+    key = (mode, bool(bound), _typed(wrt), _typed(of), _typed(optimize), _typed(unroll),
+           save_to)
+    try:
+        inner = _known(key_fun)[key]
+    except (KeyError, TypeError):  # not seen, or unhashable options
+        inner = None
+    if inner is None:
+        wrt, of, optimize, unroll, save_to = arguments.normalize_options(
+            wrt, of, optimize, unroll, save_to)
+        target = targets.target(fun)
+        inner = _new_wrapper(target, mode, target.translate_wrt(wrt), of, optimize,
+                             unroll, save_to)
+        if target.bound and not bound:
+            return _BoundGradient(inner, target.bound, target.label)  # a callable object
+        try:
+            _known(key_fun, create=True)[key] = inner
+        except TypeError:
+            pass
+    return _BoundGradient(inner, bound, fun.__func__.__qualname__) if bound else inner
 
 
-def _cached(target, mode, wrt, of, optimize, unroll, save_to):
-    fn = target.fn
-    options = (mode, wrt, of, optimize, unroll, save_to, len(target.bound))
-    known = _wrappers.get(fn)
-    if known is not None and options in known:
-        return known[options]
-    wrapper = _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to)
-    _wrappers.setdefault(fn, {})[options] = wrapper
-    return wrapper
+class _BoundGradient:
+    """The gradient of a bound method: calls the function's gradient with self first.
+    A callable object, not a function, so that srcgrad never reads this module's source
+    as the user's (differentiating it again goes through __srcgrad_bound__)."""
 
+    def __init__(self, inner, bound, label):
+        self.__srcgrad_bound__ = (inner, bound)
+        self._inner = inner
+        self._bound = bound
+        self.__qualname__ = label
+        self.__name__ = label.rpartition(".")[2]
+        self.__doc__ = inner.__doc__
 
-def _bind(inner, target):
-    """`inner` (the gradient of target.fn) with target's bound arguments (self) first."""
-    bound = target.bound
+    def __call__(self, *args, **kwargs):
+        return self._inner(*self._bound, *args, **kwargs)
 
-    def gradient(*args, **kwargs):
-        return inner(*bound, *args, **kwargs)
-    gradient.__srcgrad_bound__ = (inner, bound)
-    gradient.__name__ = getattr(target.fn, "__name__", "gradient")
-    gradient.__qualname__ = target.label
-    gradient.__doc__ = getattr(target.fn, "__doc__", None)
-    signature = target.user_signature()
-    if signature is not None:
-        gradient.__signature__ = signature
-    return gradient
+    @property
+    def __signature__(self):  # what callers pass: the parameters after self
+        sig = inspect.signature(self._inner)
+        return sig.replace(parameters=list(sig.parameters.values())[len(self._bound):])
+
+    def __repr__(self):
+        return f"<srcgrad gradient of {self.__qualname__}>"
 
 
 class _ValueChecked:

@@ -52,13 +52,6 @@ class Target:
                       if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
         self.varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
 
-    def user_signature(self):
-        """The signature callers of the gradient see (without the bound arguments)."""
-        if self.signature is None:
-            return None
-        params = list(self.signature.parameters.values())
-        return self.signature.replace(parameters=params[len(self.bound):])
-
     def translate_wrt(self, wrt):
         """wrt as the user wrote it (counting parameters after self) -> wrt of fn."""
         if not self.bound:
