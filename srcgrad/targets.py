@@ -13,6 +13,7 @@ the leading arguments bound to it.
 Signatures are read from what runs (never following `__wrapped__`), except for
 srcgrad's own gradient functions, which take the arguments of what they differentiate.
 """
+import functools
 import inspect
 import itertools
 import keyword
@@ -116,7 +117,7 @@ def _not_python(fun):
         type(fun).__name__
     hint = "Differentiate a Python function that calls it, and register a derivative " \
            "for it with @srcgrad.adjoint if srcgrad does not know one."
-    if isinstance(fun, __import__("functools").partial):
+    if isinstance(fun, functools.partial):
         hint = "Differentiate a lambda or def that calls the function with the fixed " \
                "arguments instead: grad(lambda x: f(a, x))."
     return ArgumentError(
