@@ -1,56 +1,24 @@
-"""The public API: grad, value_and_grad, vjp, show, stop_gradient."""
+"""The public API: grad, value_and_grad, vjp, show, stop_gradient.
+
+What the user passes is checked first (arguments.py: options, argument values; and
+targets.py: what `fun` is), so that every mistake is a SrcgradError saying what to do.
+"""
 import functools
 import inspect
+import types
 import weakref
 
 import numpy as np
 
-from . import compiler
+from . import arguments, compiler, targets
+from .arguments import check_call, check_cotangent, check_output, has_container
 from .errors import ArgumentError
 from .runtime import cast_like
-
-_NOT_DIFFERENTIABLE = (bool, int, str, bytes, np.integer, np.bool_)
 
 
 def stop_gradient(x):
     """Identity at run time; srcgrad lets no derivative flow through it."""
     return x
-
-
-def _wrt_slots(fun, wrt):
-    """[(position, name)] of the parameters named in `wrt` (intermediates skipped)."""
-    try:
-        params = list(inspect.signature(fun).parameters)
-    except (TypeError, ValueError):
-        return []
-    slots = []
-    for w in (wrt if isinstance(wrt, tuple) else (wrt,)):
-        if isinstance(w, int) and not isinstance(w, bool) and -len(params) <= w < len(params):
-            slots.append((w % len(params), params[w]))
-        elif isinstance(w, str) and w in params:
-            slots.append((params.index(w), w))
-    return slots
-
-
-def _article(word):
-    return "an" if word[:1] in "aeiou" else "a"
-
-
-def _check_values(slots, args, kwargs, fun):
-    for pos, pname in slots:
-        value = args[pos] if pos < len(args) else kwargs.get(pname)
-        bad = isinstance(value, _NOT_DIFFERENTIABLE) or (
-            isinstance(value, np.ndarray) and value.dtype.kind not in "fc")
-        if bad:
-            kind = type(value).__name__ if not isinstance(value, np.ndarray) \
-                else f"array of {value.dtype}"
-            raise ArgumentError(
-                f"cannot differentiate {fun.__qualname__}() with respect to {pname!r}: "
-                f"it is {_article(kind)} {kind}; only float (and complex) numbers and arrays carry "
-                "derivatives.", filename=fun.__code__.co_filename,
-                lineno=fun.__code__.co_firstlineno, function=fun.__qualname__,
-                hint="Pass a float, e.g. float(x) or x.astype(float), or leave it out "
-                     "of wrt.")
 
 
 _SCALARS = (float, int, bool)
@@ -72,7 +40,22 @@ def dtype_key(args):
                  {float: "float", int: "int"}.get(type(a)) for a in args)
 
 
-_wrappers = weakref.WeakKeyDictionary()  # fun -> {options: gradient function}
+_wrappers = weakref.WeakKeyDictionary()  # fn -> {options: gradient function}
+_primitives = {}  # id(fn) -> (fn, {options: gradient function}), for ufuncs and other
+#                   callables without weak references (long-lived library objects)
+
+
+def _known(fun, create=False):
+    """The {options: gradient function} cache of `fun` (KeyError if none yet)."""
+    try:
+        return _wrappers[fun] if not create else _wrappers.setdefault(fun, {})
+    except TypeError:  # no weak reference to fun
+        entry = _primitives.get(id(fun))
+        if entry is None or entry[0] is not fun:
+            if not create:
+                raise KeyError(fun) from None
+            entry = _primitives[id(fun)] = (fun, {})
+        return entry[1]
 
 
 _ndarray = np.ndarray
@@ -84,97 +67,191 @@ def kind_key(args):
     return tuple([(a.shape, a.dtype) if type(a) is _ndarray else type(a) for a in args])
 
 
+def _typed(option):
+    """An option as a cache key that tells True, 1 and 1.0 apart."""
+    if type(option) is tuple:
+        return tuple((type(o), o) for o in option)
+    return type(option), option
+
+
 def _make(fun, mode, wrt, of, optimize, unroll, save_to):
     """The gradient function of `fun`; the same object for the same options, so that
-    `srcgrad.grad(f)(x)` in a loop costs a dictionary lookup, not a new wrapper."""
-    options = (mode, wrt, of, optimize, unroll, save_to)
+    `srcgrad.grad(f)(x)` in a loop costs a dictionary lookup, not a new wrapper (for a
+    bound method, a lookup and a small object binding self)."""
+    key_fun, bound = fun, ()
+    if type(fun) is types.MethodType:  # model.loss is a new object on every access
+        key_fun, bound = fun.__func__, (fun.__self__,)
+    key = (mode, bool(bound), _typed(wrt), _typed(of), _typed(optimize), _typed(unroll),
+           save_to)
     try:
-        known = _wrappers.get(fun)
-        if known is not None and options in known:
-            return known[options]
-    except TypeError:  # unhashable options or a non-weakrefable callable
-        return _new_wrapper(fun, mode, wrt, of, optimize, unroll, save_to)
-    wrapper = _new_wrapper(fun, mode, wrt, of, optimize, unroll, save_to)
-    try:
-        _wrappers.setdefault(fun, {})[options] = wrapper
-    except TypeError:
-        pass
-    return wrapper
+        inner = _known(key_fun)[key]
+    except (KeyError, TypeError):  # not seen, or unhashable options
+        inner = None
+    if inner is None:
+        wrt, of, optimize, unroll, save_to = arguments.normalize_options(
+            wrt, of, optimize, unroll, save_to)
+        target = targets.target(fun)
+        inner = _new_wrapper(target, mode, target.translate_wrt(wrt), of, optimize,
+                             unroll, save_to)
+        if target.bound and not bound:
+            return _BoundGradient(inner, target.bound, target.label)  # a callable object
+        try:
+            _known(key_fun, create=True)[key] = inner
+        except TypeError:
+            pass
+    return _BoundGradient(inner, bound, fun.__func__.__qualname__) if bound else inner
 
 
-def _new_wrapper(fun, mode, wrt, of, optimize, unroll, save_to):
+class _BoundGradient:
+    """The gradient of a bound method: calls the function's gradient with self first.
+    A callable object, not a function, so that srcgrad never reads this module's source
+    as the user's (differentiating it again goes through __srcgrad_bound__)."""
+
+    def __init__(self, inner, bound, label):
+        self.__srcgrad_bound__ = (inner, bound)
+        self._inner = inner
+        self._bound = bound
+        self.__qualname__ = label
+        self.__name__ = label.rpartition(".")[2]
+        self.__doc__ = inner.__doc__
+
+    def __call__(self, *args, **kwargs):
+        return self._inner(*self._bound, *args, **kwargs)
+
+    @property
+    def __signature__(self):  # what callers pass: the parameters after self
+        sig = inspect.signature(self._inner)
+        return sig.replace(parameters=list(sig.parameters.values())[len(self._bound):])
+
+    def __repr__(self):
+        return f"<srcgrad gradient of {self.__qualname__}>"
+
+
+class _ValueChecked:
+    """An artifact whose output carries no derivative (the gradient is zero): its
+    value, never computed by the grad code, is checked to be a number at all."""
+
+    def __init__(self, art, target, mode):
+        self.art = art
+        self.target = target
+        self.mode = mode
+
+    def valid(self):
+        return self.art.valid()
+
+    def main(self, *args, **kwargs):
+        value, grads = self.art.main(*args, **kwargs)
+        check_output(value, self.target)
+        return grads if self.mode == "grad" else (value, grads)
+
+
+def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
+    fun = target.fn
+    skip = len(target.bound)
     spec = compiler.Spec(wrt=wrt, of=of, mode=mode, optimize=optimize, unroll=unroll,
                          save_to=save_to)
-    slots = _wrt_slots(fun, wrt)
-    arts = {}  # argument shapes -> Artifact specialized on them
+    arts = {}  # argument kinds -> Artifact specialized on them
+    deep = set()  # kinds with containers, whose contents are checked on every call
+
+    def compile_for(spec_):
+        art = compiler.compile(fun, spec_)
+        if art.info.get("output_active", True):
+            return art
+        if mode == "grad":  # the grad code never computes the value: get it too
+            art = compiler.compile(fun, compiler.Spec(
+                wrt, of, "value_and_grad", optimize, unroll, None, spec_.shapes,
+                spec_.dtypes))
+        return _ValueChecked(art, target, mode)
 
     @functools.wraps(fun)
     def gradient(*args, **kwargs):
         if kwargs:  # keyword calls are not specialized, and are checked every time
-            if slots:
-                _check_values(slots, args, kwargs, fun)
-            return compiler.compile(fun, spec).main(*args, **kwargs)
+            check_call(target, wrt, args, kwargs, skip)
+            return compile_for(spec).main(*args, **kwargs)
         key = kind_key(args)
         art = arts.get(key)
         if art is None or not art.valid():
             # the key holds each argument's type (and dtype), so a value that passed
             # this check once passes it for every later call with the same key
-            if slots:
-                _check_values(slots, args, kwargs, fun)
-            art = arts[key] = compiler.compile(fun, spec.with_shapes(shape_key(args),
-                                                                     dtype_key(args)))
+            check_call(target, wrt, args, kwargs, skip)
+            art = arts[key] = compile_for(spec.with_shapes(shape_key(args),
+                                                           dtype_key(args)))
+            if has_container(args):
+                deep.add(key)
+        elif deep and key in deep:  # but not the contents of a list or tuple
+            check_call(target, wrt, args, kwargs, skip)
         return art.main(*args)
 
     gradient.__srcgrad_wrapped__ = lambda: compiler.compile(fun, spec).functions["main"]
+    gradient.__srcgrad_target__ = target
+    if target.signature is not None:
+        gradient.__signature__ = target.signature
     return gradient
 
 
-def grad(fun=None, *, wrt=0, of=None, optimize=True, unroll="auto", save_to=None):
+def _no_positional(name, extra):
+    if extra:
+        raise ArgumentError(
+            f"{name}() takes the function as its only positional argument; got "
+            f"{1 + len(extra)}",
+            hint=f"Pass the position by keyword: srcgrad.{name}(f, wrt={extra[0]!r}) "
+                 "(autograd's argnum).")
+
+
+def grad(fun=None, *extra, wrt=0, of=None, optimize=True, unroll="auto", save_to=None):
     """The gradient of `fun` with respect to `wrt`, as a function of fun's arguments.
 
+    `fun`: a Python function, a bound method (wrt counts the parameters after self,
+    which carries no derivative), or a primitive srcgrad has a rule for (np.tanh).
     `wrt`: a parameter position or name, an intermediate local assigned once, or a
     tuple of those (then a tuple of gradients). `of`: differentiate this local variable
     (str) or this element of a returned tuple (int) instead of the return value. A
     non-scalar output is differentiated through the sum of its elements.
     """
+    _no_positional("grad", extra)
     if fun is None:
+        arguments.normalize_options(wrt, of, optimize, unroll, save_to)
         return lambda f: grad(f, wrt=wrt, of=of, optimize=optimize, unroll=unroll,
                               save_to=save_to)
     return _make(fun, "grad", wrt, of, optimize, unroll, save_to)
 
 
-def value_and_grad(fun=None, *, wrt=0, of=None, optimize=True, unroll="auto",
+def value_and_grad(fun=None, *extra, wrt=0, of=None, optimize=True, unroll="auto",
                    save_to=None):
     """Like grad, but returns (value, gradient) from a single pass."""
+    _no_positional("value_and_grad", extra)
     if fun is None:
+        arguments.normalize_options(wrt, of, optimize, unroll, save_to)
         return lambda f: value_and_grad(f, wrt=wrt, of=of, optimize=optimize,
                                         unroll=unroll, save_to=save_to)
     return _make(fun, "value_and_grad", wrt, of, optimize, unroll, save_to)
 
 
 def vjp(fun, *args, wrt=0, of=None, optimize=True, unroll="auto", **kwargs):
-    """(value, pullback): pullback(cotangent) returns the gradient(s) wrt `wrt`.
+    """(value, pullback): pullback(cotangent) returns the gradient(s) wrt `wrt`; the
+    cotangent is a number or an array of the value's shape.
 
     The pullback may be called any number of times; nothing is freed.
     """
-    slots = _wrt_slots(fun, wrt)
-    _check_values(slots, args, kwargs, fun)
-    art = compiler.compile(fun, compiler.Spec(wrt=wrt, of=of, mode="vjp",
-                                              optimize=optimize, unroll=unroll))
+    wrt, of, optimize, unroll, _ = arguments.normalize_options(wrt, of, optimize, unroll)
+    target = targets.target(fun)
+    fwrt = target.translate_wrt(wrt)
+    args = target.bound + args
+    values = check_call(target, fwrt, args, kwargs, len(target.bound))
+    art = compiler.compile(target.fn, compiler.Spec(wrt=fwrt, of=of, mode="vjp",
+                                                    optimize=optimize, unroll=unroll))
     value, saved = art.functions["fwd"](*args, **kwargs)
-    like = [args[pos] if pos < len(args) else kwargs.get(pname) for pos, pname in slots]
+    check_output(value, target)
     single = not isinstance(wrt, tuple)
+    bwd = art.functions["bwd"]
 
     def pullback(cotangent):
-        if np.shape(cotangent) != np.shape(value):
-            raise ArgumentError(
-                f"the cotangent has shape {np.shape(cotangent)}, but "
-                f"{fun.__qualname__}() returned a value of shape {np.shape(value)}")
-        grads = art.functions["bwd"](saved, cotangent)
-        if single:
+        cotangent = check_cotangent(cotangent, value, target.label)
+        grads = bwd(saved, cotangent)
+        if len(values) == 1:  # the backward sweep returns a lone gradient as it is
             grads = (grads,)
-        out = tuple(cast_like(g, x) if i < len(like) else g
-                    for i, (g, x) in enumerate(zip(grads, like + [None] * len(grads))))
+        # parameters get their argument's type; intermediates' gradients stay as they are
+        out = tuple(g if v is None else cast_like(g, v[1]) for g, v in zip(grads, values))
         return out[0] if single else out
 
     return value, pullback
@@ -187,7 +264,15 @@ def show(fun, *, wrt=0, of=None, optimize=True, unroll="auto", args=None):
     (dropping the undoing of broadcasting where shapes cannot differ). Without `args`
     this shows the generic code; `args=(x, ...)` shows the code that runs for them.
     """
-    spec = compiler.Spec(wrt=wrt, of=of, mode="grad", optimize=optimize, unroll=unroll,
+    wrt, of, optimize, unroll, _ = arguments.normalize_options(wrt, of, optimize, unroll)
+    if args is not None and not isinstance(args, (tuple, list)):
+        raise ArgumentError(f"args must be a tuple of arguments, not {type(args).__name__}",
+                            hint="For one argument write args=(x,).")
+    target = targets.target(fun)
+    if args is not None:
+        args = target.bound + tuple(args)
+    spec = compiler.Spec(wrt=target.translate_wrt(wrt), of=of, mode="grad",
+                         optimize=optimize, unroll=unroll,
                          shapes=shape_key(args) if args is not None else None,
                          dtypes=dtype_key(args) if args is not None else None)
-    return compiler.compile(fun, spec).full_text()
+    return compiler.compile(target.fn, spec).full_text()

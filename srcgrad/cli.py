@@ -48,13 +48,17 @@ def build_parser():
         help="print the generated gradient code of a function",
         description="Print the Python source that srcgrad generates for the gradient "
         "of FUNC.\nThe output is exactly the code that runs when you call "
-        "srcgrad.grad(FUNC).",
+        "srcgrad.grad(FUNC).\n\nTo find FUNC, srcgrad imports its module: PATH.py:FUNC runs the "
+        "file and\npackage.module:FUNC imports the module, so their top-level code runs "
+        "(as with\n`python PATH.py`, minus the `if __name__ == \"__main__\":` block). Only "
+        "show code\nyou would run.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXAMPLE,
     )
     show.add_argument(
         "target", metavar="TARGET",
-        help="the function to differentiate: PATH.py:FUNC or package.module:FUNC",
+        help="the function to differentiate: PATH.py:FUNC or package.module:FUNC "
+        "(imported: its module's top-level code runs)",
     )
     show.add_argument(
         "--wrt", default="0", metavar="ARGS",

@@ -363,7 +363,8 @@ class _Job:
                                         seed_expr)
         guards = _guards(src, resolver.guards)
         info = {"wrt": wrt_names, "output": output, "filename": src.filename,
-                "fn": fn, "params": self.params}
+                "fn": fn, "params": self.params,
+                "output_active": output is not None and output in self.active}
         art = Artifact(functions, text, guards, self.deps, self.spec, info)
         if self.spec.save_to and self.deps:  # the file holds the callees' adjoints too
             with open(self.spec.save_to, "w") as fh:
@@ -378,11 +379,17 @@ class _Job:
                 raise ArgumentError(f"wrt must be parameter positions or names, got {w!r}")
             if isinstance(w, int):
                 if not -len(self.params) <= w < len(self.params):
+                    varargs = original.args.vararg is not None
                     raise ArgumentError(
                         f"wrt={w} is out of range: {self.source.name}() has "
-                        f"{len(self.params)} parameter(s)",
+                        f"{len(self.params)} named parameter(s)" +
+                        (f" and takes *{original.args.vararg.id}; srcgrad differentiates "
+                         "with respect to named parameters only" if varargs else ""),
                         filename=self.source.filename, lineno=original.lineno,
-                        function=self.source.name)
+                        function=self.source.name,
+                        hint="Give the values you differentiate with respect to their "
+                             "own parameters, e.g. def f(x, y, *rest)." if varargs else
+                             "wrt counts parameters from 0.")
                 names.append(self.params[w])
             elif w in self.params:
                 names.append(w)

@@ -279,7 +279,7 @@ def _is_basic_index(idx):
 def zeros_like(x):
     """A fresh zero adjoint shaped like the primal value `x` (lists/tuples elementwise)."""
     if isinstance(x, (list, tuple)):
-        return type(x)(zeros_like(v) for v in x)
+        return rebuild(x, [zeros_like(v) for v in x])
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=x.dtype if x.dtype.kind in "fc" else float)
     return 0.0 * x if isinstance(x, (float, complex, np.inexact)) else 0.0
@@ -296,7 +296,7 @@ def astype_grad(g, x, dtype):
 def add(a, b):
     """a + b for adjoints that may be tuples or lists of adjoints (elementwise)."""
     if isinstance(a, (tuple, list)):
-        return type(a)(add(x, y) for x, y in zip(a, b))
+        return rebuild(a, [add(x, y) for x, y in zip(a, b)])
     return a + b
 
 
@@ -314,7 +314,7 @@ def scatter_add(acc, x, idx, g):
                 acc[k] = add(acc[k], gk)
         else:
             acc[idx] = add(acc[idx], g)
-        return type(x)(acc)
+        return rebuild(x, acc)
     if acc is None:
         acc = zeros_like(np.asarray(x))
     if _is_basic_index(idx):
@@ -335,7 +335,7 @@ def zero_at(dy, y, idx, owned):
     if isinstance(dy, (list, tuple)):
         dy = list(dy)
         dy[idx] = zeros_like(y[idx])
-        return type(y)(dy)
+        return rebuild(y, dy)
     dy = np.array(np.broadcast_to(dy, np.shape(y))) if not owned or np.shape(dy) != np.shape(y) else dy
     dy[idx] = 0
     return dy
@@ -405,6 +405,12 @@ def seed(y):
         raise ArgumentError(
             f"the differentiated function returned a {type(y).__name__}, not a number or "
             "an array.", hint="Pick one element with of=INDEX, or return a single value.")
+    if np.result_type(y).kind not in "biufc" if isinstance(y, (np.ndarray, np.generic)) \
+            else not isinstance(y, numbers.Number):
+        from .errors import RuntimeRefusal
+        raise RuntimeRefusal(
+            f"the differentiated function returned {type(y).__name__} {y!r:.40}, which is "
+            "not a number or a numeric array.")
     return np.ones_like(y, dtype=None if np.result_type(y).kind in "fc" else float)
 
 
@@ -439,10 +445,44 @@ def cast_like(g, x):
     if isinstance(x, complex):
         return complex(np.sum(g)) if np.ndim(g) else complex(g)
     if isinstance(x, (list, tuple)):
-        if isinstance(g, (list, tuple)):
-            return type(x)(cast_like(gi, xi) for gi, xi in zip(g, x))
-        return type(x)(cast_like(g, xi) for xi in x)
+        return rebuild(x, [cast_like(gi, xi) for gi, xi in zip(_pieces(g, x), x)])
     if isinstance(x, np.generic):
         g = np.real(g) if is_complex(g) and not is_complex(x) else g
         return x.dtype.type(np.sum(g) if np.ndim(g) else g)
     return g
+
+
+def rebuild(x, items):
+    """A list or tuple of `items` of the type of `x` (a NamedTuple takes its fields as
+    separate arguments)."""
+    if type(x) is list or type(x) is tuple:
+        return type(x)(items)
+    if hasattr(x, "_fields"):
+        return type(x)(*items)
+    return type(x)(items)
+
+
+def _pieces(g, x):
+    """The gradient `g` of a list or tuple argument `x` as one piece per element of x.
+    `g` is a list or tuple of as many pieces, or an array of x's own shape (the adjoint
+    of a NumPy function that read x as an array). Anything else would be spread or
+    truncated into a wrong gradient: refused."""
+    from .errors import RuntimeRefusal
+    if isinstance(g, (list, tuple)):
+        if len(g) == len(x):
+            return g
+        found = f"a {type(g).__name__} of {len(g)} pieces"
+    else:
+        try:
+            shape = np.shape(x)
+        except ValueError:  # a ragged list: it has no array shape
+            shape = None
+        if shape is not None and np.shape(g) == shape and shape:
+            return [g[i] for i in range(len(x))]
+        found = f"a value of shape {np.shape(g)}"
+    raise RuntimeRefusal(
+        f"the gradient with respect to a {type(x).__name__} of {len(x)} elements came out "
+        f"as {found}: the code used the {type(x).__name__} in a way srcgrad cannot "
+        "differentiate (list and tuple operators such as + and * concatenate and repeat)",
+        hint="Convert the argument to an array with np.asarray(x) before calling, or pass "
+             "its elements as separate parameters.")
