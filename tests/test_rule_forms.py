@@ -305,6 +305,10 @@ RT = [
      [arr((2, 3)), arr((3,))]),
     ("rt.zero_at", "g", "rt.zero_at(g, z23, 0, False) * w23", [arr((2, 3))]),
     ("rt.add", "a, g", "rt.add(a, g) * w3", [arr((3,)), arr((3,))]),
+    ("rt.assigned_part", "g", "rt.assigned_part(g, z4, i001) * w3", [arr((4,))]),
+    ("rt.assigned_part", "g", "rt.assigned_part(g, z4, 1) * w3", [arr((4, 3))]),
+    ("rt.copy_value", "g", "rt.copy_value(g) * w3", [arr((3,))]),
+    ("rt.as_list", "g", "np.stack(rt.as_list(g)) * w23", [arr((2, 3))]),
     ("rt.real_like", "g", "rt.real_like(g * (1 + 2j), z3) * w3", [arr((3,))]),
     ("rt.real_like", "g", "rt.real_like(g, z3) * w3", [arr((3,))]),
     ("rt.refuse_complex", "g", "rt.refuse_complex(g, z3, 'f') * w3", [arr((3,))]),
@@ -314,7 +318,8 @@ for fn in ["matmul_grad_a", "dot_grad_a"]:
     RT.append((f"rt.{fn}", "g, b", f"rt.{fn}(g, z23, b) * w23", [arr((2, 4)), arr((3, 4))]))
 for fn in ["matmul_grad_b", "dot_grad_b"]:
     RT.append((f"rt.{fn}", "g, a", f"rt.{fn}(g, a, z34) * w34", [arr((2, 4)), arr((2, 3))]))
-RT_NAMES = {"rt": rt, "z23": np.zeros((2, 3)), "z3": np.zeros(3), "z34": np.zeros((3, 4)),
+RT_NAMES = {"rt": rt, "z4": np.zeros(4), "i001": np.array([0, 0, 1]),
+            "z23": np.zeros((2, 3)), "z3": np.zeros(3), "z34": np.zeros((3, 4)),
             "w23": rng.normal(size=(2, 3)), "w3": rng.normal(size=3),
             "w34": rng.normal(size=(3, 4))}
 for lab, params, expr, args in RT:
@@ -411,6 +416,7 @@ ZERO_DERIVATIVE_PARAMS = {"axis", "keepdims", "ord", "axes", "shape", "order", "
                           "dtype", "casting", "subok", "c", "num", "endpoint", "retstep",
                           "stop"}
 ZERO_DERIVATIVE_BY_LABEL = {"np.full_like": {"a"}, "rt.refuse_complex": {"probe", "what"},
+                            "rt.assigned_part": {"y"},
                             "rt.real_like": {"x"}, "rt.matmul_grad_a": {"a"},
                             "rt.dot_grad_a": {"a"}, "rt.matmul_grad_b": {"b"},
                             "rt.dot_grad_b": {"b"}}
