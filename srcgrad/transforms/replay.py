@@ -65,8 +65,8 @@ def _pure_call(node, resolver, stack):
         # a method of a local value: pure if it is an ndarray method with a rule
         return isinstance(func, gast.Attribute) and \
             rules.lookup("ndarray." + func.attr) is not None
-    if isinstance(obj, np.ufunc):
-        return True
+    if isinstance(obj, np.ufunc) or isinstance(obj, type) and issubclass(obj, np.generic):
+        return True  # a ufunc, or a NumPy scalar type such as np.float64
     if getattr(obj, "__module__", None) in ("math", runtime.__name__):
         return True
     try:
