@@ -16,8 +16,8 @@ import gast
 import numpy as np
 
 from . import codegen, runtime, source as source_mod
-from .errors import (ArgumentError, SourceUnavailableError,
-                     UnsupportedSyntaxError)
+from .errors import (ArgumentError, RuntimeRefusal, SourceUnavailableError,
+                     SrcgradError, UnsupportedSyntaxError)
 from .naming import Namer
 from .resolve import Resolver
 from .transforms.activity import activity
@@ -28,7 +28,8 @@ from .transforms.normalize import Context, normalize
 from .transforms.optimize import optimize
 from .transforms.reverse import Reverse, ZERO
 from .transforms.dtypes import float64_names, is_float64, is_product
-from .transforms.scalars import is_python_float, use_math
+from .transforms.replay import replay_safe
+from .transforms.scalars import is_python_float, python_numbers, use_math
 from .transforms.setitem import own_before_restores
 from .transforms.shapes import expr_shape, infer_shapes
 from .transforms.syntax import (assign, call, const, load_names, name, store,
@@ -207,9 +208,15 @@ def _drop_casts(f, sinks, params, plain):
 
 def _with_numpy_fallback(fast, fn, spec, info):
     """`fast`, specialized on Python floats (math functions, plain float arithmetic),
-    until it raises where NumPy would give inf or nan (math.log(0.0), overflow, float
-    division by zero): then the same gradient computed on NumPy float64 scalars,
-    which follows NumPy's rules, with float gradients returned as floats."""
+    until it raises, which it may where NumPy would give inf or nan (math.log(0.0),
+    overflow, float division by zero) or where the user's code raises. Then the user's
+    function runs, so that its own exception propagates; if it returns, the gradient
+    is computed again on NumPy float64 scalars, which follow NumPy's rules, with float
+    gradients returned as floats. Only for functions that can run again unobserved
+    (math_floats decides, transforms/replay.py); others compute on the Python floats
+    as they are, without `math`."""
+    if not info.get("replay"):
+        return fast
     slow = []
     positions = [info["params"].index(w) if w in info["params"] else None
                  for w in info["wrt"]]
@@ -217,14 +224,25 @@ def _with_numpy_fallback(fast, fn, spec, info):
     def main(*args):
         try:
             return fast(*args)
-        except (ArithmeticError, ValueError):
+        except SrcgradError:
+            raise
+        except Exception:
             pass
+        result = fn(*args)  # raises what the user's code raises on these arguments
         if not slow:
             dtypes = tuple(None if d == "float" else d for d in spec.dtypes)
-            slow.append(compile(fn, spec.with_shapes(spec.shapes, dtypes,
-                                                     use_math=False)).main)
-        out = slow[0](*[np.float64(a) if type(a) is float else a for a in args])
-        value, grads = out if spec.mode == "value_and_grad" else (None, out)
+            slow.append(compile(fn, Spec(
+                spec.wrt if not spec.single else spec.wrt[0], spec.of, "value_and_grad",
+                spec.optimize, spec.unroll, None, spec.shapes, dtypes,
+                use_math=False)).main)
+        value, grads = slow[0](*[np.float64(a) if type(a) is float else a for a in args])
+        if spec.of is None and not _same_values(result, value):
+            raise RuntimeRefusal(
+                f"{fn.__qualname__}() computes another value on these Python floats "
+                f"({result!r}) than on NumPy float64 ({value!r}), e.g. a negative float "
+                "to a fractional power, which is complex in Python and nan in NumPy; "
+                "srcgrad differentiates the NumPy arithmetic only. Pass np.float64 "
+                "arguments, or use np.power.")
         grads = list(grads) if not spec.single else [grads]
         for i, p in enumerate(positions):
             if p is not None and p < len(args) and type(args[p]) is float:
@@ -233,6 +251,13 @@ def _with_numpy_fallback(fast, fn, spec, info):
         return (value, grads) if spec.mode == "value_and_grad" else grads
     main.__wrapped__ = fast
     return main
+
+
+def _same_values(a, b):
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
+    except (TypeError, ValueError):
+        return False
 
 
 class _GeneratedScope:
@@ -253,6 +278,7 @@ class _Job:
         self.fn = fn
         self.spec = spec
         self.deps = []
+        self.replay = False  # whether main may run again unobserved (math_floats)
 
     # -- services used by the reverse transform --
 
@@ -363,7 +389,7 @@ class _Job:
                                         seed_expr)
         guards = _guards(src, resolver.guards)
         info = {"wrt": wrt_names, "output": output, "filename": src.filename,
-                "fn": fn, "params": self.params,
+                "fn": fn, "params": self.params, "replay": self.replay,
                 "output_active": output is not None and output in self.active}
         art = Artifact(functions, text, guards, self.deps, self.spec, info)
         if self.spec.save_to and self.deps:  # the file holds the callees' adjoints too
@@ -606,11 +632,21 @@ class _Job:
 
     def math_floats(self, f, resolver, sinks):
         """math functions where the values are Python floats; then the casts of
-        Python-float gradients to float arguments go."""
+        Python-float gradients to float arguments go. Only where the user's function
+        and this code can run again unobserved: the fallback for what `math` and
+        plain floats raise runs them again (_with_numpy_fallback)."""
         import math
         kinds = dict(zip(self.params, self.spec.dtypes))
+        numbers = python_numbers(self.source.tree, kinds, self.resolver, None)
+        if not replay_safe(self.source.tree, self.resolver, immutable=numbers) or \
+                not replay_safe(f, resolver, self.rev.stack):
+            return
+        # with or without math, float arithmetic in the adjoint may raise (0.0 ** -0.5)
+        self.replay = True
         math_name = self.ctx.helpers.bind("math", math)  # the scope sees it at once
         floats = use_math(f, kinds, resolver, math_name, self.rev.stack)
+        if floats is None:
+            return
         _drop_casts(f, sinks, kinds, lambda g, w: kinds[w] == "float" and
                     is_python_float(g, floats, resolver))
 

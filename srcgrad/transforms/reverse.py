@@ -403,8 +403,9 @@ class Reverse:
                 or not isinstance(keepdims, gast.Constant):
             return n
         npn = name(self.helper(np, "np"))
-        if fobj is runtime.mean_grad:
-            g = gast.BinOp(left=g, op=gast.Div(), right=const(int(np.prod(shape))))
+        size = int(np.prod(shape))
+        if fobj is runtime.mean_grad and size:  # an empty x: its gradient is empty
+            g = gast.BinOp(left=g, op=gast.Div(), right=const(size))
         if shape == ():
             return g
         return call(gast.Attribute(value=npn, attr="broadcast_to", ctx=gast.Load()),

@@ -14,15 +14,19 @@ saved names, never read as a number) and `x = stack.pop()` (a restore: the value
 one `x` held before). A name with any other assignment of unknown kind is unknown,
 and calls on it stay NumPy calls.
 
-`math` raises where NumPy returns inf or nan (math.log(0.0), math.exp(1000.0), and
-float division by zero); the compiler therefore runs the NumPy version of the
-gradient whenever the math version raises ArithmeticError or ValueError.
+`math` raises where NumPy returns inf or nan (math.log(0.0), math.exp(1000.0)), and so
+does plain float arithmetic on a value that was a NumPy scalar before the rewrite
+(division by zero, overflow in `**`). The compiler uses this code only where running
+the function again is unobservable (replay.py); when it raises, it runs the user's
+function, whose own exception then propagates, and otherwise the NumPy version of the
+gradient. A power of a rewritten value with a possibly fractional exponent would not
+raise but give a complex number: use_math declines such functions.
 """
 import gast
 import numpy as np
 
 from .. import runtime
-from .activity import popped_list
+from .activity import popped_list, statements
 from .kinds import infer_kinds
 from .syntax import name
 
@@ -42,13 +46,12 @@ _ARITH = {gast.Add, gast.Sub, gast.Mult, gast.Div}
 
 def use_math(func, arg_kinds, resolver, math_name, stack):
     """Rewrite NumPy calls on Python floats in `func` into math calls, in place, and
-    return the names that hold Python floats. `arg_kinds`: {parameter: 'float' |
+    return the names that hold Python floats; None (and `func` unchanged) where the
+    rewrite could change a result without raising. `arg_kinds`: {parameter: 'float' |
     'int' | other}; `stack`: the name of the per-call stack (None without one)."""
-    env = infer_kinds(
-        func, {k: v for k, v in arg_kinds.items() if v in (PF, PI)},
-        lambda value, env: _kind(value, env, resolver),
-        skip=lambda s: _is_preinit(s) or stack is not None and
-        popped_list(s.value, resolver) == stack)
+    env = python_numbers(func, arg_kinds, resolver, stack)
+    if _complex_power(func, env, resolver, stack):
+        return None
 
     class _R(gast.NodeTransformer):
         def visit_Call(self, node):
@@ -60,6 +63,77 @@ def use_math(func, arg_kinds, resolver, math_name, stack):
             return node
     _R().visit(func)
     return {n for n, k in env.items() if k == PF}
+
+
+def python_numbers(func, arg_kinds, resolver, stack):
+    """{name: 'float' | 'int'} for the names of `func` that hold Python numbers once
+    the NumPy ufunc calls on them are math calls."""
+    return infer_kinds(
+        func, {k: v for k, v in arg_kinds.items() if v in (PF, PI)},
+        lambda value, env: _kind(value, env, resolver),
+        skip=lambda s: _is_preinit(s) or stack is not None and
+        popped_list(s.value, resolver) == stack)
+
+
+def _complex_power(func, env, resolver, stack):
+    """Whether `func` has a power with an operand the rewrite may turn from a NumPy
+    float64 into a Python float, and an exponent that may be fractional: a negative
+    base then gives a complex number in Python, without raising, where NumPy gives nan.
+    Flow-insensitive and conservative: a name is demoted if any assignment may give it
+    a rewritten call's result."""
+    demoted = set()
+    rewritten = {id(n) for n in gast.walk(func) if isinstance(n, gast.Call) and
+                 _math_for(n, resolver) is not None and
+                 all(_kind(a, env, resolver) in (PF, PI) for a in n.args)}
+
+    def carries(node):
+        if isinstance(node, gast.Name):
+            return node.id in demoted
+        if isinstance(node, gast.Call):
+            if id(node) in rewritten:
+                return True
+            obj = resolver.static_object(node.func)
+            if isinstance(obj, np.ufunc) or any(obj is c for c in (float, int, bool, len)) or \
+                    (getattr(obj, "__module__", None) or "").split(".")[0] == "numpy":
+                return False  # a NumPy result, or a conversion: as before the rewrite
+        return any(carries(c) for c in gast.iter_child_nodes(node))
+
+    flows = []
+    for st in statements(func.body):
+        if isinstance(st, gast.Assign) and not (
+                stack is not None and popped_list(st.value, resolver) == stack):
+            flows.append((st.targets, st.value))
+        elif isinstance(st, gast.AugAssign):
+            flows.append(([st.target], st))
+        elif isinstance(st, gast.For):
+            flows.append(([st.target], st.iter))
+    changed = True
+    while changed:
+        changed = False
+        for targets, value in flows:
+            if carries(value):
+                for t in targets:
+                    for n in gast.walk(t):
+                        if isinstance(n, gast.Name) and n.id not in demoted:
+                            demoted.add(n.id)
+                            changed = True
+
+    def integral(e):
+        return isinstance(e, gast.Constant) and type(e.value) in (int, float) and \
+            float(e.value).is_integer() or _kind(e, env, resolver) == PI
+    for node in gast.walk(func):
+        if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Pow):
+            base, exponent = node.left, node.right
+        elif isinstance(node, gast.AugAssign) and isinstance(node.op, gast.Pow):
+            base, exponent = node.target, node.value
+        elif isinstance(node, gast.Call) and resolver.static_object(node.func) is pow \
+                and len(node.args) == 2:
+            base, exponent = node.args
+        else:
+            continue
+        if (carries(base) or carries(exponent)) and not integral(exponent):
+            return True
+    return False
 
 
 def is_python_float(expr, floats, resolver):
