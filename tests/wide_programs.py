@@ -209,7 +209,8 @@ class WideProgram:
                              f"    return {body}")
         elif form == "kwargs":
             body = self.helper_body(params, kind)
-            self.defs.append(f"def {name}(a, **kw):\n    b = kw.get('b', 1.0)\n"
+            default = "np.ones(3)" if kb == "v" else "1.0"   # b's kind when omitted
+            self.defs.append(f"def {name}(a, **kw):\n    b = kw.get('b', {default})\n"
                              f"    return {body}")
         elif form == "both":
             body = self.helper_body(params, kind)
