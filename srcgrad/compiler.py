@@ -4,11 +4,14 @@
 
 `compile(fn, spec)` returns an `Artifact` (generated functions + source text). The
 cache is keyed by the function object and the spec; an entry is valid while every
-global or closure name that resolution looked at still refers to the same object
-(the guards), recursively for the callees' adjoints.
+global or closure name that resolution looked at, and every step of a dotted path
+(`acts.act`), still refers to the same object, and the function keeps its code object
+and defaults (the guards), for the callees' adjoints too.
 """
+import builtins
 import copy
 import inspect
+import itertools
 import threading
 import weakref
 
@@ -16,6 +19,7 @@ import gast
 import numpy as np
 
 from . import codegen, runtime, source as source_mod
+from .codegen import locate  # noqa: F401 (the API locates RuntimeRefusals with it)
 from .errors import (ArgumentError, SourceUnavailableError,
                      UnsupportedSyntaxError)
 from .naming import Namer
@@ -65,11 +69,15 @@ class Spec:
 
 
 class Artifact:
+    """`guards`: (dict checks, attribute checks), each a list of (namespace, key,
+    object) that must still hold; `deps`: the callees' artifacts this code calls."""
+
     def __init__(self, functions, text, guards, deps, spec, info):
         self.functions = functions
         self.text = text
         self.guards = guards
         self.deps = deps
+        self._flatten()
         self.spec = spec
         self.info = info
         self.main = functions.get("main")
@@ -78,24 +86,40 @@ class Artifact:
                 "float" in spec.dtypes:
             self.main = _with_numpy_fallback(self.main, info["fn"], spec, info)
 
+    def _flatten(self):
+        """The guards of this artifact and of every callee's, as parallel lists that
+        `valid` checks with C-level map() calls: it runs on every call. Objects are
+        compared by id (the guards keep them alive), never with ==."""
+        dicts, attrs, seen = [], [], set()
+
+        def visit(art):
+            if id(art) in seen:
+                return
+            seen.add(id(art))
+            dicts.extend(art.guards[0])
+            attrs.extend(art.guards[1])
+            for dep in art.deps:
+                visit(dep)
+        visit(self)
+        self._dicts = [g[0] for g in dicts]
+        self._dict_keys = [g[1] for g in dicts]
+        self._dict_ids = [id(g[2]) for g in dicts]
+        self._objs = [g[0] for g in attrs]
+        self._attrs = [g[1] for g in attrs]
+        self._attr_ids = [id(g[2]) for g in attrs]
+        self._keep = (dicts, attrs)
+
     def valid(self):
         """Whether every name resolution this code relied on still holds."""
         if self.generation != _generation[0]:
             return False
-        for namespace, key, obj in self.guards:
-            if isinstance(namespace, dict):
-                if namespace.get(key, _missing) is not obj:
-                    return False
-            else:  # a closure cell
-                try:
-                    if namespace.cell_contents is not obj:
-                        return False
-                except ValueError:
-                    return False
-        for dep in self.deps:
-            if not dep.valid():
-                return False
-        return True
+        try:
+            return list(map(id, map(dict.get, self._dicts, self._dict_keys, _MISSINGS))) \
+                == self._dict_ids and \
+                list(map(id, map(getattr, self._objs, self._attrs, _MISSINGS))) \
+                == self._attr_ids
+        except ValueError:  # a closure cell was emptied
+            return False
 
     def full_text(self):
         """This artifact's source followed by the callees' adjoints it uses (first, so
@@ -114,6 +138,7 @@ class Artifact:
 
 
 _missing = object()
+_MISSINGS = itertools.repeat(_missing)  # the default of every guard lookup
 
 
 _generation = [0]  # bumped by clear_cache(): older artifacts are no longer valid
@@ -176,12 +201,20 @@ class _Ctx(Context):
     def __init__(self, namer, filename, function, unroll, helpers):
         super().__init__(namer, filename, function, unroll)
         self.helpers = helpers
+        self.lookups = []  # (name, object) resolutions made while normalizing
 
     def helper(self, preferred, obj):
         return self.helpers.bind(preferred, obj)
 
     def helper_names(self):
         return self.helpers.bound.keys()
+
+    def resolves_to(self, name_, obj):
+        """Whether the free name `name_` of the user's function refers to `obj` (a
+        builtin such as range, which a module may shadow); the answer is guarded."""
+        found, value = self.helpers.source.resolve(name_)
+        self.lookups.append((name_, value if found else None))
+        return found and value is obj
 
     def source_line(self, lineno):
         import linecache
@@ -255,13 +288,25 @@ class _Job:
 
     def callee_active_params(self, call_node, callee):
         try:
-            sig = inspect.signature(callee.obj)
+            sig = inspect.signature(callee.obj, follow_wrapped=False)
             bound = sig.bind(*call_node.args, **{k.arg: k.value for k in call_node.keywords})
         except (TypeError, ValueError) as exc:
             raise self.ctx.error(f"cannot match this call to {callee.label}(): {exc}",
                                  call_node) from None
         out = []
         for pname, arg in bound.arguments.items():
+            kind = sig.parameters[pname].kind
+            if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                packed = arg if kind is inspect.Parameter.VAR_POSITIONAL else arg.values()
+                if any(isinstance(a, gast.Name) and a.id in self.active for a in packed):
+                    star = "*" if kind is inspect.Parameter.VAR_POSITIONAL else "**"
+                    raise self.ctx.error(
+                        f"{callee.label}() receives this differentiated argument in "
+                        f"`{star}{pname}`; srcgrad cannot differentiate through "
+                        "*args/**kwargs parameters", call_node, UnsupportedSyntaxError,
+                        hint=f"Give {callee.label}() named parameters (a decorator's "
+                             "wrapper too: `def wrapper(x): ...`).")
+                continue
             if isinstance(arg, gast.Name) and arg.id in self.active:
                 out.append((pname, arg))
         return out
@@ -313,7 +358,7 @@ class _Job:
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 locals_.add(node.id)
         helpers.locals = locals_
-        resolver = Resolver(src, locals_)
+        resolver = Resolver(src, locals_, self.user_names)
         self.resolver = resolver
         ret = tree.body[-1]
         body = tree.body[:-1]
@@ -340,7 +385,7 @@ class _Job:
         sweeps = rev.run(body, output)
         functions, text = self.assemble(tree, sweeps, output, value_name, wrt_names,
                                         seed_expr)
-        guards = _guards(src, resolver.guards)
+        guards = _guards(src, fn, resolver.guards + ctx.lookups, resolver.links)
         info = {"wrt": wrt_names, "output": output, "filename": src.filename,
                 "fn": fn, "params": self.params}
         art = Artifact(functions, text, guards, self.deps, self.spec, info)
@@ -485,7 +530,8 @@ class _Job:
                 bwd_body.append(assign(gast.Tuple(elts=[store(s) for s in saved],
                                                   ctx=gast.Store()), name(saved_param)))
                 if sweeps.uses_stack:  # the pullback may run again: pop from a copy
-                    bwd_body.append(assign(rev.stack, call("list", [name(rev.stack)])))
+                    bwd_body.append(assign(rev.stack, call(
+                        ctx.helper("list", builtins.list), [name(rev.stack)])))
             bwd_body += sweeps.adjoint
             bwd_body.append(gast.Return(value=gast.Tuple(elts=grads, ctx=gast.Load())
                                         if len(grads) != 1 else grads[0]))
@@ -519,15 +565,19 @@ class _Job:
         module = gast.Module(body=[_funcdef(factory, fargs, fbody)], type_ignores=[])
         what = {"grad": "gradient", "value_and_grad": "value and gradient",
                 "vjp": "forward and backward sweeps"}[mode]
-        header = [f"# srcgrad: {what} of {fname}() from {self.source.filename}, "
+        header = [f"# srcgrad: {what} of {fname}() from {_one_line(self.source.filename)}, "
                   f"line {self.source.tree.lineno}; wrt {', '.join(wrt_names)}"]
         if free:
             header.append("# free names: " + ", ".join(
                 f"{n} = {_describe(ctx.helpers.bound[n])}" for n in free))
-        text = "\n".join(header) + "\n" + codegen.to_source(module)
+        body_text = codegen.to_source(module)
+        text = "\n".join(header) + "\n" + body_text
+        tree_ = self.source.tree
+        lines = codegen.line_origins(module, body_text, len(header), tree_.lineno,
+                                     getattr(tree_, "end_lineno", None) or tree_.lineno)
         built, _ = codegen.build(text, factory, {f.name for f in functions},
-                                        ctx.helpers.bound, self.fn,
-                                        save_to=self.spec.save_to)
+                                 ctx.helpers.bound, self.fn, save_to=self.spec.save_to,
+                                 origins=(self.source.filename, fname, lines))
         out = {role: built[n] for role, n in names.items()}
         for f in out.values():
             f.__srcgrad_source__ = text
@@ -639,9 +689,13 @@ class _Job:
                     return False
             if obj is np or getattr(obj, "__module__", None) == runtime.__name__:
                 return isinstance(func, gast.Attribute) or obj is not np
-            if root.id in ("range", "len", "reversed", "list", "slice"):
+            if any(obj is b for b in _PURE_BUILTINS) and isinstance(func, gast.Name):
                 return True
         return False
+
+
+_PURE_BUILTINS = (builtins.range, builtins.len, builtins.reversed, builtins.list,
+                  builtins.slice)
 
 
 def clone_args(args):
@@ -655,29 +709,48 @@ def _funcdef(name_, args, body):
 
 
 def _describe(obj):
+    """What a helper name is bound to, for the header (one line, whatever the names)."""
     if hasattr(obj, "__srcgrad_source__"):
         return "generated below"
     mod = getattr(obj, "__module__", None)
     qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     if isinstance(obj, type(np)):
-        return obj.__name__
-    if mod and qual:
-        return f"{mod}.{qual}"
+        return _one_line(obj.__name__)
+    if isinstance(mod, str) and isinstance(qual, str) and mod and qual:
+        return _one_line(f"{mod}.{qual}")
     return type(obj).__name__
 
 
-def _guards(src, lookups):
-    """One (namespace, name, object) check per distinct name: every call checks them."""
-    out, seen = [], set()
+def _one_line(text):
+    """`text` (a file or object name, which may hold anything) safe in a # comment."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return repr(text)[1:-1]
+
+
+def _guards(src, fn, lookups, links):
+    """(dict checks, attribute checks) of (namespace, key, object), one per distinct
+    lookup: every call checks them (Artifact.valid). `lookups`: (free name, object);
+    `links`: (parent, attribute, object) of each step of a dotted path."""
+    dicts, attrs = {}, {}
     for key, obj in lookups:
-        if key in seen:
-            continue
-        seen.add(key)
         if key in src.closure:
-            out.append((src.closure[key], key, obj))
-        elif key in src.globals:
-            out.append((src.globals, key, obj))
-    return out
+            cell = src.closure[key]
+            attrs.setdefault((id(cell), "cell_contents"), (cell, "cell_contents", obj))
+        else:  # a builtin or an undefined name: the module must still not define it
+            value = obj if key in src.globals else _missing
+            dicts.setdefault((id(src.globals), key), (src.globals, key, value))
+    for parent, attr, obj in links:
+        namespace = getattr(parent, "__dict__", None)
+        if type(namespace) is dict and namespace.get(attr, _missing) is obj:
+            dicts.setdefault((id(namespace), attr), (namespace, attr, obj))
+        elif getattr(parent, attr, _missing) is obj:  # the same object on every lookup
+            attrs.setdefault((id(parent), attr), (parent, attr, obj))
+        # else a new object per lookup (a bound method): only its parent is guarded
+    for attr in ("__code__", "__defaults__", "__kwdefaults__"):  # %autoreload, patches
+        attrs[(id(fn), attr)] = (fn, attr, getattr(fn, attr, _missing))
+    return list(dicts.values()), list(attrs.values())
 
 
 def _assignment_counts(tree):
@@ -721,4 +794,4 @@ def _loop_assigned(body):
     return out
 
 
-__all__ = ["compile", "clear_cache", "Spec", "Artifact"]
+__all__ = ["compile", "clear_cache", "Spec", "Artifact", "locate"]
