@@ -401,6 +401,15 @@ class _Job:
             if isinstance(w, bool) or not isinstance(w, (int, str)):
                 raise ArgumentError(f"wrt must be parameter positions or names, got {w!r}")
             if isinstance(w, int):
+                star = original.args.vararg or original.args.kwarg
+                if not -len(self.params) <= w < len(self.params) and star is not None:
+                    raise ArgumentError(  # e.g. a decorator's `wrapper(*args, **kwargs)`
+                        f"wrt={w} is an argument {self.source.name}() receives through "
+                        "*args/**kwargs; srcgrad cannot differentiate through those",
+                        filename=self.source.filename, lineno=original.lineno,
+                        function=self.source.name,
+                        hint="Give the function (a decorator's wrapper too) named "
+                             "parameters, e.g. `def wrapper(x): return 2 * fn(x)`.")
                 if not -len(self.params) <= w < len(self.params):
                     raise ArgumentError(
                         f"wrt={w} is out of range: {self.source.name}() has "
