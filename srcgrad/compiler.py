@@ -11,7 +11,6 @@ and defaults (the guards), for the callees' adjoints too.
 import builtins
 import copy
 import inspect
-import itertools
 import threading
 import weakref
 
@@ -77,19 +76,19 @@ class Artifact:
         self.text = text
         self.guards = guards
         self.deps = deps
-        self._flatten()
         self.spec = spec
         self.info = info
         self.main = functions.get("main")
         self.generation = _generation[0]
+        self._flatten()
         if self.main is not None and spec.use_math and spec.dtypes and \
                 "float" in spec.dtypes:
             self.main = _with_numpy_fallback(self.main, info["fn"], spec, info)
 
     def _flatten(self):
-        """The guards of this artifact and of every callee's, as parallel lists that
-        `valid` checks with C-level map() calls: it runs on every call. Objects are
-        compared by id (the guards keep them alive), never with ==."""
+        """Compile `valid` from the guards of this artifact and of every callee's: it
+        runs on every call, so it is one generated expression of `is` tests
+        (identity, never ==) on dict items and attributes, with no loop."""
         dicts, attrs, seen = [], [], set()
 
         def visit(art):
@@ -101,25 +100,12 @@ class Artifact:
             for dep in art.deps:
                 visit(dep)
         visit(self)
-        self._dicts = [g[0] for g in dicts]
-        self._dict_keys = [g[1] for g in dicts]
-        self._dict_ids = [id(g[2]) for g in dicts]
-        self._objs = [g[0] for g in attrs]
-        self._attrs = [g[1] for g in attrs]
-        self._attr_ids = [id(g[2]) for g in attrs]
-        self._keep = (dicts, attrs)
+        self.valid = _checker(dicts, attrs, self.generation)
 
     def valid(self):
-        """Whether every name resolution this code relied on still holds."""
-        if self.generation != _generation[0]:
-            return False
-        try:
-            return list(map(id, map(dict.get, self._dicts, self._dict_keys, _MISSINGS))) \
-                == self._dict_ids and \
-                list(map(id, map(getattr, self._objs, self._attrs, _MISSINGS))) \
-                == self._attr_ids
-        except ValueError:  # a closure cell was emptied
-            return False
+        """Whether every name resolution this code relied on still holds (replaced
+        per instance by the compiled check of _checker)."""
+        raise AssertionError("replaced in __init__")
 
     def full_text(self):
         """This artifact's source followed by the callees' adjoints it uses (first, so
@@ -138,7 +124,37 @@ class Artifact:
 
 
 _missing = object()
-_MISSINGS = itertools.repeat(_missing)  # the default of every guard lookup
+
+
+def _checker(dicts, attrs, generation):
+    """A function returning whether every guard still holds: `d[key] is obj` for the
+    dict guards (`key not in d` for a name that must stay undefined) and
+    `o.attr is obj` for the attribute guards, and the cache generation unchanged."""
+    env = {"gen": _generation, "G": generation}
+    tests = ["gen[0] == G"]
+    for i, (d, key, obj) in enumerate(dicts):
+        env[f"d{i}"] = d
+        if obj is _missing:
+            tests.append(f"{key!r} not in d{i}")
+        else:
+            env[f"v{i}"] = obj
+            tests.append(f"d{i}[{key!r}] is v{i}")
+    for i, (o, attr, obj) in enumerate(attrs):
+        if not attr.isidentifier():  # never from source, but keep the text valid
+            continue
+        env[f"o{i}"], env[f"w{i}"] = o, obj
+        tests.append(f"o{i}.{attr} is w{i}")
+    names = sorted(env)
+    text = (f"def make({', '.join(names)}):\n"
+            "    def valid():\n"
+            "        try:\n"
+            f"            return ({' and '.join(tests)})\n"
+            "        except (KeyError, AttributeError, ValueError):  # removed or emptied\n"
+            "            return False\n"
+            "    return valid\n")
+    namespace = {}
+    exec(builtins.compile(text, "<srcgrad-guards>", "exec"), namespace)
+    return namespace["make"](*[env[n] for n in names])
 
 
 _generation = [0]  # bumped by clear_cache(): older artifacts are no longer valid
@@ -359,6 +375,7 @@ class _Job:
                 locals_.add(node.id)
         helpers.locals = locals_
         resolver = Resolver(src, locals_, self.user_names)
+        resolver.note_aliases(tree)
         self.resolver = resolver
         ret = tree.body[-1]
         body = tree.body[:-1]

@@ -64,7 +64,29 @@ class Resolver:
         self.user_names = user_names
         self.guards = []  # (global or closure name, object) pairs
         self.links = []   # (parent, attribute, object) of each dotted-path step
+        self.aliases = {}  # local name -> the global path of the module it is set to
         self._memo = {}
+
+    def note_aliases(self, tree):
+        """Remember locals assigned a module (`np = numpy`): a call through one cannot
+        be resolved statically, and the refusal says so."""
+        for node in gast.walk(tree):
+            if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                    isinstance(node.targets[0], gast.Name):
+                path = dotted_path(node.value)
+                if path is None or path.split(".")[0] in self.locals:
+                    continue
+                obj = self._peek(path)
+                if isinstance(obj, types.ModuleType):
+                    self.aliases[node.targets[0].id] = path
+
+    def _peek(self, path):
+        """The object at a global/closure path, without guarding it (messages only)."""
+        parts = path.split(".")
+        found, obj = self.source.resolve(parts[0])
+        for part in parts[1:]:
+            obj = getattr(obj, part, None) if found else None
+        return obj if found else None
 
     def lookup_path(self, path):
         """(found, object) for a dotted global/closure path such as 'np.linalg.norm'."""
@@ -104,17 +126,14 @@ class Resolver:
         elif isinstance(func, gast.Attribute):
             method = "ndarray." + func.attr
             result = self.method(method, func.attr)
-            if result.kind == "unknown" and self._written(root) and path.count(".") == 1:
+            if result.kind == "unknown" and root in self.aliases:
                 result.reason = (
-                    f"`{root}` is a local variable, so srcgrad cannot tell statically "
-                    f"what `{path}()` is; it differentiates calls through global or "
-                    "closure names (and array methods) only")
+                    f"`{root}` is a local name (for `{self.aliases[root]}`), so srcgrad "
+                    f"cannot tell statically what `{path}()` is; it resolves calls "
+                    "through global or closure names only")
         else:
             written = self._written(root)
             result = Callee("unknown", label=path if written else "this callable")
-            if written:
-                result.reason = (f"`{root}` is a local variable, so srcgrad cannot tell "
-                                 "statically which function this call runs")
         # the node is kept with its result: alive, its id cannot name another node
         self._memo[key] = (func, result)
         return result
