@@ -161,3 +161,13 @@ def f(x):
         above = [t for t in text[:gen - 1] if t.strip().startswith("# grad of:")]
         if above and "grad of" in text[gen - 2]:
             assert linecache.getline(user_file, user).strip() in above[-1]
+
+
+@pytest.mark.parametrize("base", ["loss-fn", "1st", "lambda", "__", "a b\nc", "é"])
+def test_fresh_names_are_identifiers(base):
+    from srcgrad.naming import Namer
+    import keyword
+    namer = Namer({"t"})
+    for _ in range(2):
+        got = namer.fresh(base)
+        assert got.isidentifier() and not keyword.iskeyword(got)
