@@ -304,7 +304,10 @@ class _Job:
 
     def callee_active_params(self, call_node, callee):
         try:
-            sig = inspect.signature(callee.obj, follow_wrapped=False)
+            # what the call runs, not a decorator's __wrapped__; but a srcgrad gradient
+            # is differentiated through its generated code, which has fun's parameters
+            sig = inspect.signature(callee.obj, follow_wrapped=hasattr(
+                callee.obj, "__srcgrad_wrapped__"))
             bound = sig.bind(*call_node.args, **{k.arg: k.value for k in call_node.keywords})
         except (TypeError, ValueError) as exc:
             raise self.ctx.error(f"cannot match this call to {callee.label}(): {exc}",

@@ -202,3 +202,16 @@ def f(x, fs):
     message = info.value.message
     assert not re.search(r"`t(_[0-9]+)?[`.(]", message), message
     assert "this callable" in message or ".frobnicate()" in message
+
+
+def test_srcgrad_gradient_as_a_callee_keeps_its_signature():
+    src = '''
+def fun(x):
+    return np.sum(np.sin(x) ** 2)
+
+def outer(x):
+    return both(x)[0] * 2.0
+'''
+    fun = build(src, "fun")
+    outer = build(src, "outer", extra={"both": srcgrad.value_and_grad(fun)})
+    assert_close(srcgrad.grad(outer)(X), numeric_grad(outer, (X,)))
