@@ -168,7 +168,9 @@ def classify(obj, label):
     if rules.is_nondifferentiable(obj):
         return Callee("nondiff", obj, label=label)
     if isinstance(obj, types.FunctionType):
-        if is_library(obj):  # its source is no business of the user's: refuse at the call
+        if is_library(obj) and not hasattr(obj, "__srcgrad_wrapped__"):
+            # its source is no business of the user's: refuse at the call (a srcgrad
+            # gradient is differentiated through its generated code)
             return Callee("unknown", obj, label=label)
         return Callee("user", obj, label=label)
     if isinstance(obj, type) or obj in vars(builtins).values():
