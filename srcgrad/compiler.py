@@ -17,7 +17,7 @@ import weakref
 import gast
 import numpy as np
 
-from . import codegen, runtime, source as source_mod
+from . import codegen, guards as guards_mod, runtime, source as source_mod
 from .codegen import locate  # noqa: F401 (the API locates RuntimeRefusals with it)
 from .errors import (ArgumentError, SourceUnavailableError,
                      UnsupportedSyntaxError)
@@ -100,11 +100,11 @@ class Artifact:
             for dep in art.deps:
                 visit(dep)
         visit(self)
-        self.valid = _checker(dicts, attrs, self.generation)
+        self.valid = guards_mod.checker(dicts, attrs, _generation, self.generation)
 
     def valid(self):
         """Whether every name resolution this code relied on still holds (replaced
-        per instance by the compiled check of _checker)."""
+        per instance by the compiled check of guards.checker)."""
         raise AssertionError("replaced in __init__")
 
     def full_text(self):
@@ -121,40 +121,6 @@ class Artifact:
                 visit(dep)
         visit(self)
         return "\n\n".join(parts)
-
-
-_missing = object()
-
-
-def _checker(dicts, attrs, generation):
-    """A function returning whether every guard still holds: `d[key] is obj` for the
-    dict guards (`key not in d` for a name that must stay undefined) and
-    `o.attr is obj` for the attribute guards, and the cache generation unchanged."""
-    env = {"gen": _generation, "G": generation}
-    tests = ["gen[0] == G"]
-    for i, (d, key, obj) in enumerate(dicts):
-        env[f"d{i}"] = d
-        if obj is _missing:
-            tests.append(f"{key!r} not in d{i}")
-        else:
-            env[f"v{i}"] = obj
-            tests.append(f"d{i}[{key!r}] is v{i}")
-    for i, (o, attr, obj) in enumerate(attrs):
-        if not attr.isidentifier():  # never from source, but keep the text valid
-            continue
-        env[f"o{i}"], env[f"w{i}"] = o, obj
-        tests.append(f"o{i}.{attr} is w{i}")
-    names = sorted(env)
-    text = (f"def make({', '.join(names)}):\n"
-            "    def valid():\n"
-            "        try:\n"
-            f"            return ({' and '.join(tests)})\n"
-            "        except (KeyError, AttributeError, ValueError):  # removed or emptied\n"
-            "            return False\n"
-            "    return valid\n")
-    namespace = {}
-    exec(builtins.compile(text, "<srcgrad-guards>", "exec"), namespace)
-    return namespace["make"](*[env[n] for n in names])
 
 
 _generation = [0]  # bumped by clear_cache(): older artifacts are no longer valid
@@ -405,7 +371,7 @@ class _Job:
         sweeps = rev.run(body, output)
         functions, text = self.assemble(tree, sweeps, output, value_name, wrt_names,
                                         seed_expr)
-        guards = _guards(src, fn, resolver.guards + ctx.lookups, resolver.links)
+        guards = guards_mod.guards(src, fn, resolver.guards + ctx.lookups, resolver.links)
         info = {"wrt": wrt_names, "output": output, "filename": src.filename,
                 "fn": fn, "params": self.params}
         art = Artifact(functions, text, guards, self.deps, self.spec, info)
@@ -756,30 +722,6 @@ def _one_line(text):
     if text.isprintable():
         return text
     return repr(text)[1:-1]
-
-
-def _guards(src, fn, lookups, links):
-    """(dict checks, attribute checks) of (namespace, key, object), one per distinct
-    lookup: every call checks them (Artifact.valid). `lookups`: (free name, object);
-    `links`: (parent, attribute, object) of each step of a dotted path."""
-    dicts, attrs = {}, {}
-    for key, obj in lookups:
-        if key in src.closure:
-            cell = src.closure[key]
-            attrs.setdefault((id(cell), "cell_contents"), (cell, "cell_contents", obj))
-        else:  # a builtin or an undefined name: the module must still not define it
-            value = obj if key in src.globals else _missing
-            dicts.setdefault((id(src.globals), key), (src.globals, key, value))
-    for parent, attr, obj in links:
-        namespace = getattr(parent, "__dict__", None)
-        if type(namespace) is dict and namespace.get(attr, _missing) is obj:
-            dicts.setdefault((id(namespace), attr), (namespace, attr, obj))
-        elif getattr(parent, attr, _missing) is obj:  # the same object on every lookup
-            attrs.setdefault((id(parent), attr), (parent, attr, obj))
-        # else a new object per lookup (a bound method): only its parent is guarded
-    for attr in ("__code__", "__defaults__", "__kwdefaults__"):  # %autoreload, patches
-        attrs[(id(fn), attr)] = (fn, attr, getattr(fn, attr, _missing))
-    return list(dicts.values()), list(attrs.values())
 
 
 def _assignment_counts(tree):
