@@ -12,7 +12,7 @@ import numpy as np
 
 from . import arguments, compiler, targets
 from .arguments import check_call, check_cotangent, check_output, has_container
-from .errors import ArgumentError
+from .errors import ArgumentError, RuntimeRefusal
 from .runtime import cast_like
 
 
@@ -167,7 +167,7 @@ def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
     def gradient(*args, **kwargs):
         if kwargs:  # keyword calls are not specialized, and are checked every time
             check_call(target, wrt, args, kwargs, skip)
-            return compile_for(spec).main(*args, **kwargs)
+            return _located(compile_for(spec).main, args, kwargs)
         key = kind_key(args)
         art = arts.get(key)
         if art is None or not art.valid():
@@ -180,13 +180,25 @@ def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
                 deep.add(key)
         elif deep and key in deep:  # but not the contents of a list or tuple
             check_call(target, wrt, args, kwargs, skip)
-        return art.main(*args)
+        try:  # costs nothing unless it raises
+            return art.main(*args)
+        except RuntimeRefusal as exc:
+            raise compiler.locate(exc)
 
     gradient.__srcgrad_wrapped__ = lambda: compiler.compile(fun, spec).functions["main"]
     gradient.__srcgrad_target__ = target
     if target.signature is not None:
         gradient.__signature__ = target.signature
     return gradient
+
+
+def _located(generated, args, kwargs):
+    """Call generated code; a RuntimeRefusal from a runtime helper gets the user's file
+    and line of the statement whose derivative raised it."""
+    try:
+        return generated(*args, **kwargs)
+    except RuntimeRefusal as exc:
+        raise compiler.locate(exc)
 
 
 def _no_positional(name, extra):
@@ -240,14 +252,14 @@ def vjp(fun, *args, wrt=0, of=None, optimize=True, unroll="auto", **kwargs):
     values = check_call(target, fwrt, args, kwargs, len(target.bound))
     art = compiler.compile(target.fn, compiler.Spec(wrt=fwrt, of=of, mode="vjp",
                                                     optimize=optimize, unroll=unroll))
-    value, saved = art.functions["fwd"](*args, **kwargs)
+    value, saved = _located(art.functions["fwd"], args, kwargs)
     check_output(value, target)
     single = not isinstance(wrt, tuple)
     bwd = art.functions["bwd"]
 
     def pullback(cotangent):
         cotangent = check_cotangent(cotangent, value, target.label)
-        grads = bwd(saved, cotangent)
+        grads = _located(bwd, (saved, cotangent), {})
         if len(values) == 1:  # the backward sweep returns a lone gradient as it is
             grads = (grads,)
         # parameters get their argument's type; intermediates' gradients stay as they are

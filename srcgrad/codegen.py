@@ -5,10 +5,15 @@ pdb and profilers show the generated lines, and `srcgrad.show` prints exactly th
 code that runs. Helpers (NumPy, runtime functions, callee adjoints) reach the
 generated functions as closure cells; the user's closure variables are the user's
 own cells, so they are read live when the gradient is called.
+
+Comments travel as statements (`syntax.comment`) that the printer writes as `# ...`
+lines; the printed text is never edited afterwards, so string constants stay intact.
+`build` also records, for each generated line, the user's line it came from, which
+`locate` uses to give a RuntimeRefusal raised inside generated code the user's place.
 """
+import ast
 import itertools
 import linecache
-import re
 import types
 
 import astor
@@ -17,37 +22,109 @@ import gast
 from .transforms.optimize import fill_empty_blocks
 
 _counter = itertools.count(1)
-_COMMENT = re.compile(r"^(\s*)__srcgrad_comment__\((\d+)\)$")
+_COMMENT_FUNC = "__srcgrad_comment__"
+_origins = {}  # generated filename -> (user filename, function, {line: user line})
+
+
+class _Comment:
+    """The value of a comment statement while it is printed: no source text can make
+    one, so a user's string or call can never be printed as a comment."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = " ".join(str(text).splitlines())  # a comment is one line
+
+
+class _Printer(astor.SourceGenerator):
+    """astor's printer, writing comment statements as `# text` and no blank lines
+    (astor puts them between function definitions)."""
+
+    def visit_Expr(self, node):
+        value = node.value
+        if isinstance(value, ast.Constant) and isinstance(value.value, _Comment):
+            self.statement(node, ("# " + value.value.text).rstrip())
+            return
+        super().visit_Expr(node)
+
+    def newline(self, node=None, extra=0):
+        super().newline(node)
+
+
+def _is_comment(node):
+    return isinstance(node, gast.Expr) and isinstance(node.value, gast.Call) and \
+        isinstance(node.value.func, gast.Name) and node.value.func.id == _COMMENT_FUNC
 
 
 def to_source(tree):
     """Source text of `tree`; comment statements (syntax.comment) become `# ...` lines."""
-    texts = []
-
-    class _Number(gast.NodeTransformer):
-        def visit_Call(self, node):
-            if isinstance(node.func, gast.Name) and node.func.id == "__srcgrad_comment__":
-                texts.append(node.args[0].value)
-                node.args = [gast.Constant(value=len(texts) - 1, kind=None)]
-            return node
     fill_empty_blocks(tree)
-    _Number().visit(tree)
-    text = astor.to_source(gast.gast_to_ast(tree))
-    lines = []
-    for line in text.splitlines():
-        m = _COMMENT.match(line)
-        if m:
-            lines.append(f"{m.group(1)}# {texts[int(m.group(2))]}".rstrip())
-        elif line.strip():  # astor puts blank lines before nested defs; drop them
-            lines.append(line)
-    return "\n".join(lines) + "\n"
+    module = gast.gast_to_ast(tree)
+    for node in ast.walk(module):
+        for field in ("body", "orelse"):
+            stmts = getattr(node, field, None)
+            if not isinstance(stmts, list):
+                continue
+            for i, s in enumerate(stmts):
+                if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and \
+                        isinstance(s.value.func, ast.Name) and \
+                        s.value.func.id == _COMMENT_FUNC:
+                    stmts[i] = ast.Expr(value=ast.Constant(
+                        value=_Comment(s.value.args[0].value)))
+    text = astor.to_source(module, source_generator_class=_Printer)
+    return text.lstrip("\n")
 
 
-def build(text, factory_name, inner_names, helpers, fn, save_to=None):
+def _statements(body):
+    """The statements of `body` in source order, nested blocks included."""
+    for s in body:
+        yield s
+        for field in ("body", "orelse"):
+            sub = getattr(s, field, None)
+            if isinstance(sub, list):
+                yield from _statements(sub)
+
+
+def line_origins(tree, text, offset, first, last):
+    """{line of `text` + offset: user line} for each statement of `tree` printed in
+    `text`. A statement's user line is that of the `# grad of:` comment before it in
+    its block (or an enclosing one), else its own line when it lies in the user's
+    function (lines first..last), else its enclosing statement's."""
+    marks = []
+
+    def visit(body, inherited):
+        current = inherited
+        for s in body:
+            if _is_comment(s):
+                line = getattr(s, "srcgrad_line", None)
+                current = line if line is not None else inherited
+                continue
+            own = getattr(s, "lineno", None)
+            origin = current
+            if origin is None and own is not None and first <= own <= last:
+                origin = own
+            marks.append(origin)
+            for field in ("body", "orelse"):
+                sub = getattr(s, field, None)
+                if isinstance(sub, list):
+                    visit(sub, origin)
+    visit(tree.body, None)
+    printed = list(_statements(ast.parse(text).body))
+    out = {}
+    if len(printed) != len(marks):  # never expected: then no mapping rather than a wrong one
+        return out
+    for node, origin in zip(printed, marks):
+        if origin is not None:
+            out[node.lineno + offset] = origin
+    return out
+
+
+def build(text, factory_name, inner_names, helpers, fn, save_to=None, origins=None):
     """Compile `text` (one factory def) and return {inner name: function}.
 
     `helpers` maps free names to objects; other free names must be closure
     variables of the user's function `fn`, whose cells are shared, not copied.
+    `origins`: (user filename, function name, {generated line: user line}).
     """
     if save_to:
         filename = str(save_to)
@@ -56,6 +133,8 @@ def build(text, factory_name, inner_names, helpers, fn, save_to=None):
     else:
         filename = f"<srcgrad {factory_name} #{next(_counter)}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    if origins is not None:
+        _origins[filename] = origins
     module_code = compile(text, filename, "exec")
     factory = next(c for c in module_code.co_consts
                    if isinstance(c, types.CodeType) and c.co_name == factory_name)
@@ -73,3 +152,24 @@ def build(text, factory_name, inner_names, helpers, fn, save_to=None):
         func = types.FunctionType(code, fn.__globals__, code.co_name, None, tuple(cells))
         out[code.co_name] = func
     return out, filename
+
+
+def locate(exc):
+    """Give `exc` (a SrcgradError without a location, e.g. a RuntimeRefusal) the user's
+    file and line of the statement whose generated code raised it: the innermost
+    frame of generated code in its traceback. Returns `exc`."""
+    if getattr(exc, "lineno", None):
+        return exc
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        info = _origins.get(tb.tb_frame.f_code.co_filename)
+        if info is not None and tb.tb_lineno in info[2]:
+            found = (info, tb.tb_lineno)
+        tb = tb.tb_next
+    if found is None:
+        return exc
+    (filename, function, lines), lineno = found
+    exc.filename, exc.lineno, exc.function = filename, lines[lineno], function
+    if hasattr(exc, "_format"):
+        exc.args = (exc._format(),)
+    return exc

@@ -4,9 +4,11 @@
 
 `compile(fn, spec)` returns an `Artifact` (generated functions + source text). The
 cache is keyed by the function object and the spec; an entry is valid while every
-global or closure name that resolution looked at still refers to the same object
-(the guards), recursively for the callees' adjoints.
+global or closure name that resolution looked at, and every step of a dotted path
+(`acts.act`), still refers to the same object, and the function keeps its code object
+and defaults (the guards), for the callees' adjoints too.
 """
+import builtins
 import copy
 import inspect
 import threading
@@ -15,7 +17,8 @@ import weakref
 import gast
 import numpy as np
 
-from . import codegen, runtime, source as source_mod
+from . import codegen, guards as guards_mod, runtime, source as source_mod
+from .codegen import locate  # noqa: F401 (the API locates RuntimeRefusals with it)
 from .errors import (ArgumentError, RuntimeRefusal, SourceUnavailableError,
                      SrcgradError, UnsupportedSyntaxError)
 from .naming import Namer
@@ -69,6 +72,9 @@ class Spec:
 
 
 class Artifact:
+    """`guards`: (dict checks, attribute checks), each a list of (namespace, key,
+    object) that must still hold; `deps`: the callees' artifacts this code calls."""
+
     def __init__(self, functions, text, guards, deps, spec, info):
         self.functions = functions
         self.text = text
@@ -78,28 +84,32 @@ class Artifact:
         self.info = info
         self.main = functions.get("main")
         self.generation = _generation[0]
+        self._flatten()
         if self.main is not None and spec.use_math and spec.dtypes and \
                 "float" in spec.dtypes:
             self.main = _with_numpy_fallback(self.main, info["fn"], spec, info)
 
+    def _flatten(self):
+        """Compile `valid` from the guards of this artifact and of every callee's: it
+        runs on every call, so it is one generated expression of `is` tests
+        (identity, never ==) on dict items and attributes, with no loop."""
+        dicts, attrs, seen = [], [], set()
+
+        def visit(art):
+            if id(art) in seen:
+                return
+            seen.add(id(art))
+            dicts.extend(art.guards[0])
+            attrs.extend(art.guards[1])
+            for dep in art.deps:
+                visit(dep)
+        visit(self)
+        self.valid = guards_mod.checker(dicts, attrs, _generation, self.generation)
+
     def valid(self):
-        """Whether every name resolution this code relied on still holds."""
-        if self.generation != _generation[0]:
-            return False
-        for namespace, key, obj in self.guards:
-            if isinstance(namespace, dict):
-                if namespace.get(key, _missing) is not obj:
-                    return False
-            else:  # a closure cell
-                try:
-                    if namespace.cell_contents is not obj:
-                        return False
-                except ValueError:
-                    return False
-        for dep in self.deps:
-            if not dep.valid():
-                return False
-        return True
+        """Whether every name resolution this code relied on still holds (replaced
+        per instance by the compiled check of guards.checker)."""
+        raise AssertionError("replaced in __init__")
 
     def full_text(self):
         """This artifact's source followed by the callees' adjoints it uses (first, so
@@ -115,9 +125,6 @@ class Artifact:
                 visit(dep)
         visit(self)
         return "\n\n".join(parts)
-
-
-_missing = object()
 
 
 _generation = [0]  # bumped by clear_cache(): older artifacts are no longer valid
@@ -180,12 +187,20 @@ class _Ctx(Context):
     def __init__(self, namer, filename, function, unroll, helpers):
         super().__init__(namer, filename, function, unroll)
         self.helpers = helpers
+        self.lookups = []  # (name, object) resolutions made while normalizing
 
     def helper(self, preferred, obj):
         return self.helpers.bind(preferred, obj)
 
     def helper_names(self):
         return self.helpers.bound.keys()
+
+    def resolves_to(self, name_, obj):
+        """Whether the free name `name_` of the user's function refers to `obj` (a
+        builtin such as range, which a module may shadow); the answer is guarded."""
+        found, value = self.helpers.source.resolve(name_)
+        self.lookups.append((name_, value if found else None))
+        return found and value is obj
 
     def source_line(self, lineno):
         import linecache
@@ -284,7 +299,10 @@ class _Job:
 
     def callee_active_params(self, call_node, callee):
         try:
-            sig = inspect.signature(callee.obj)
+            # what the call runs, not a decorator's __wrapped__; but a srcgrad gradient
+            # is differentiated through its generated code, which has fun's parameters
+            sig = inspect.signature(callee.obj, follow_wrapped=hasattr(
+                callee.obj, "__srcgrad_wrapped__"))
             bound = sig.bind(*call_node.args, **{k.arg: k.value for k in call_node.keywords})
         except (TypeError, ValueError) as exc:
             raise self.ctx.error(f"cannot match this call to {callee.label}(): {exc}",
@@ -293,16 +311,15 @@ class _Job:
         for pname, arg in bound.arguments.items():
             kind = sig.parameters[pname].kind
             if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-                # the callee's adjoint is taken wrt plain parameters only: a derivative
-                # entering through *args/**kwargs would be silently lost
-                items = arg if kind is inspect.Parameter.VAR_POSITIONAL else arg.values()
-                if any(isinstance(a, gast.Name) and a.id in self.active for a in items):
+                packed = arg if kind is inspect.Parameter.VAR_POSITIONAL else arg.values()
+                if any(isinstance(a, gast.Name) and a.id in self.active for a in packed):
                     star = "*" if kind is inspect.Parameter.VAR_POSITIONAL else "**"
                     raise self.ctx.error(
-                        f"a differentiated value is passed to {callee.label}() through "
-                        f"its `{star}{pname}` parameter; srcgrad differentiates user "
-                        "functions only with respect to named parameters.", call_node,
-                        hint=f"Give {callee.label}() a named parameter for this value.")
+                        f"{callee.label}() receives this differentiated argument in "
+                        f"`{star}{pname}`; srcgrad cannot differentiate through "
+                        "*args/**kwargs parameters", call_node, UnsupportedSyntaxError,
+                        hint=f"Give {callee.label}() named parameters (a decorator's "
+                             "wrapper too: `def wrapper(x): ...`).")
                 continue
             if isinstance(arg, gast.Name) and arg.id in self.active:
                 out.append((pname, arg))
@@ -355,7 +372,8 @@ class _Job:
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 locals_.add(node.id)
         helpers.locals = locals_
-        resolver = Resolver(src, locals_)
+        resolver = Resolver(src, locals_, self.user_names)
+        resolver.note_aliases(tree)
         self.resolver = resolver
         ret = tree.body[-1]
         body = tree.body[:-1]
@@ -387,7 +405,7 @@ class _Job:
         sweeps = rev.run(body, output)
         functions, text = self.assemble(tree, sweeps, output, value_name, wrt_names,
                                         seed_expr)
-        guards = _guards(src, resolver.guards)
+        guards = guards_mod.guards(src, fn, resolver.guards + ctx.lookups, resolver.links)
         info = {"wrt": wrt_names, "output": output, "filename": src.filename,
                 "fn": fn, "params": self.params, "replay": self.replay,
                 "output_active": output is not None and output in self.active}
@@ -404,6 +422,15 @@ class _Job:
             if isinstance(w, bool) or not isinstance(w, (int, str)):
                 raise ArgumentError(f"wrt must be parameter positions or names, got {w!r}")
             if isinstance(w, int):
+                star = original.args.vararg or original.args.kwarg
+                if not -len(self.params) <= w < len(self.params) and star is not None:
+                    raise ArgumentError(  # e.g. a decorator's `wrapper(*args, **kwargs)`
+                        f"wrt={w} is an argument {self.source.name}() receives through "
+                        "*args/**kwargs; srcgrad cannot differentiate through those",
+                        filename=self.source.filename, lineno=original.lineno,
+                        function=self.source.name,
+                        hint="Give the function (a decorator's wrapper too) named "
+                             "parameters, e.g. `def wrapper(x): return 2 * fn(x)`.")
                 if not -len(self.params) <= w < len(self.params):
                     varargs = original.args.vararg is not None
                     raise ArgumentError(
@@ -547,7 +574,8 @@ class _Job:
                 bwd_body.append(assign(gast.Tuple(elts=[store(s) for s in saved],
                                                   ctx=gast.Store()), name(saved_param)))
                 if sweeps.uses_stack:  # the pullback may run again: pop from a copy
-                    bwd_body.append(assign(rev.stack, call("list", [name(rev.stack)])))
+                    bwd_body.append(assign(rev.stack, call(
+                        ctx.helper("list", builtins.list), [name(rev.stack)])))
             bwd_body += sweeps.adjoint
             bwd_body.append(gast.Return(value=gast.Tuple(elts=grads, ctx=gast.Load())
                                         if len(grads) != 1 else grads[0]))
@@ -585,15 +613,19 @@ class _Job:
         module = gast.Module(body=[_funcdef(factory, fargs, fbody)], type_ignores=[])
         what = {"grad": "gradient", "value_and_grad": "value and gradient",
                 "vjp": "forward and backward sweeps"}[mode]
-        header = [f"# srcgrad: {what} of {fname}() from {self.source.filename}, "
+        header = [f"# srcgrad: {what} of {fname}() from {_one_line(self.source.filename)}, "
                   f"line {self.source.tree.lineno}; wrt {', '.join(wrt_names)}"]
         if free:
             header.append("# free names: " + ", ".join(
                 f"{n} = {_describe(ctx.helpers.bound[n])}" for n in free))
-        text = "\n".join(header) + "\n" + codegen.to_source(module)
+        body_text = codegen.to_source(module)
+        text = "\n".join(header) + "\n" + body_text
+        tree_ = self.source.tree
+        lines = codegen.line_origins(module, body_text, len(header), tree_.lineno,
+                                     getattr(tree_, "end_lineno", None) or tree_.lineno)
         built, _ = codegen.build(text, factory, {f.name for f in functions},
-                                        ctx.helpers.bound, self.fn,
-                                        save_to=self.spec.save_to)
+                                 ctx.helpers.bound, self.fn, save_to=self.spec.save_to,
+                                 origins=(self.source.filename, fname, lines))
         out = {role: built[n] for role, n in names.items()}
         for f in out.values():
             f.__srcgrad_source__ = text
@@ -715,9 +747,13 @@ class _Job:
                     return False
             if obj is np or getattr(obj, "__module__", None) == runtime.__name__:
                 return isinstance(func, gast.Attribute) or obj is not np
-            if root.id in ("range", "len", "reversed", "list", "slice"):
+            if any(obj is b for b in _PURE_BUILTINS) and isinstance(func, gast.Name):
                 return True
         return False
+
+
+_PURE_BUILTINS = (builtins.range, builtins.len, builtins.reversed, builtins.list,
+                  builtins.slice)
 
 
 def clone_args(args):
@@ -731,29 +767,24 @@ def _funcdef(name_, args, body):
 
 
 def _describe(obj):
+    """What a helper name is bound to, for the header (one line, whatever the names)."""
     if hasattr(obj, "__srcgrad_source__"):
         return "generated below"
     mod = getattr(obj, "__module__", None)
     qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     if isinstance(obj, type(np)):
-        return obj.__name__
-    if mod and qual:
-        return f"{mod}.{qual}"
+        return _one_line(obj.__name__)
+    if isinstance(mod, str) and isinstance(qual, str) and mod and qual:
+        return _one_line(f"{mod}.{qual}")
     return type(obj).__name__
 
 
-def _guards(src, lookups):
-    """One (namespace, name, object) check per distinct name: every call checks them."""
-    out, seen = [], set()
-    for key, obj in lookups:
-        if key in seen:
-            continue
-        seen.add(key)
-        if key in src.closure:
-            out.append((src.closure[key], key, obj))
-        elif key in src.globals:
-            out.append((src.globals, key, obj))
-    return out
+def _one_line(text):
+    """`text` (a file or object name, which may hold anything) safe in a # comment."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return repr(text)[1:-1]
 
 
 def _assignment_counts(tree):
@@ -797,4 +828,4 @@ def _loop_assigned(body):
     return out
 
 
-__all__ = ["compile", "clear_cache", "Spec", "Artifact"]
+__all__ = ["compile", "clear_cache", "Spec", "Artifact", "locate"]

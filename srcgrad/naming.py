@@ -4,6 +4,9 @@ Invariant: every name handed out is distinct from every name reserved so far
 (the user's own names, helpers, and earlier fresh names), and the sequence of names
 is a pure function of the requests, so generated code is stable from run to run.
 """
+import keyword
+import re
+
 import gast
 
 
@@ -28,8 +31,15 @@ class Namer:
         self.taken.add(name)
 
     def fresh(self, base):
-        """A new name based on `base`: `base` itself if free, else base_1, base_2..."""
+        """A new name based on `base`: `base` itself if free, else base_1, base_2...
+        A base that is no identifier (made from metadata) is made one first."""
+        if not base.isidentifier() or keyword.iskeyword(base):
+            base = re.sub(r"\W", "_", base)
+            if not base.isidentifier() or keyword.iskeyword(base):
+                base = "n_" + base
         base = base.strip("_") or "t"
+        if base[0].isdigit() or keyword.iskeyword(base):
+            base = "n_" + base
         if base not in self.taken:
             self.taken.add(base)
             return base

@@ -4,15 +4,20 @@
 column numbers that refer to the real file (so errors and comments point at the user's
 lines). Lambdas become a FunctionDef whose body is a single `return`.
 """
+import __future__
 import inspect
 import linecache
 import textwrap
+import types
 
 import gast
 
 from .errors import SourceUnavailableError
 
 _module_trees = {}
+_FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
 
 
 class FunctionSource:
@@ -26,7 +31,7 @@ class FunctionSource:
         self.fn = fn
         self.tree = tree
         self.filename = filename
-        self.name = fn.__name__ if fn.__name__ != "<lambda>" else tree.name
+        self.name = tree.name  # an identifier (fn.__name__ may have been set to anything)
         self.globals = fn.__globals__
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
@@ -50,19 +55,65 @@ class FunctionSource:
 
 
 def get(fn):
-    """The FunctionSource of `fn`, or SourceUnavailableError."""
-    fn = inspect.unwrap(fn)
+    """The FunctionSource of `fn`, or SourceUnavailableError.
+
+    The source is that of `fn`'s own code object, what a call runs: a decorator's
+    wrapper (functools.wraps sets `__wrapped__`) is read as the wrapper, never
+    unwrapped. The text must compile to `fn.__code__`: a file edited since it was
+    imported is refused rather than differentiated in place of the running code."""
     code = getattr(fn, "__code__", None)
     if code is None:
         raise SourceUnavailableError(
             f"{fn!r} is not a Python function, so srcgrad cannot read its source.",
             hint="Register a derivative for it with @srcgrad.adjoint.")
     filename = code.co_filename
-    if fn.__name__ == "<lambda>":
+    linecache.checkcache(filename)  # read the file as it is now, then compare below
+    if code.co_name == "<lambda>":
         tree = _lambda_tree(fn, code, filename)
     else:
         tree = _def_tree(fn, code, filename)
+    _check_current(fn, code, filename)
     return FunctionSource(fn, tree, filename)
+
+
+_module_codes = {}  # (filename, hash of its lines, flags) -> set of code objects
+
+
+def _check_current(fn, code, filename):
+    """Refuse unless the text linecache holds for `filename` compiles to `code`, so
+    the tree srcgrad differentiates is the source of the code that runs."""
+    lines = linecache.getlines(filename)
+    flags = code.co_flags & _FUTURE_FLAGS
+    key = (filename, hash(tuple(lines)), flags)
+    codes = _module_codes.get(key)
+    if codes is None:
+        codes = set()
+        try:
+            top = compile("".join(lines), filename, "exec", flags=flags, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            top = None
+        stack = [top] if top is not None else []
+        while stack:
+            c = stack.pop()
+            codes.add(c)
+            stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+        if len(_module_codes) > 256:
+            _module_codes.clear()
+        _module_codes[key] = codes
+    if code in codes:
+        return
+    if "@py_builtins" in fn.__globals__:
+        # pytest rewrote the module's asserts, so its code is not the file's: only
+        # check that the file still has this function where the code says
+        if any(c.co_name == code.co_name and c.co_firstlineno == code.co_firstlineno
+               for c in codes):
+            return
+    raise SourceUnavailableError(
+        f"the source of {fn.__qualname__}() in {filename} is not the code that "
+        "runs: the file changed since it was imported",
+        filename=filename, lineno=code.co_firstlineno, function=fn.__qualname__,
+        hint="Reload the module (importlib.reload, %autoreload, or restart Python) "
+             "so the running code matches the file, then differentiate again.")
 
 
 def _unavailable(fn, filename, lineno):
@@ -75,8 +126,8 @@ def _unavailable(fn, filename, lineno):
 
 
 def _def_tree(fn, code, filename):
-    try:
-        lines, start = inspect.getsourcelines(fn)
+    try:  # of the code object: inspect would follow a decorator's __wrapped__
+        lines, start = inspect.getsourcelines(code)
     except (OSError, TypeError):
         raise _unavailable(fn, filename, code.co_firstlineno) from None
     text = "".join(lines)

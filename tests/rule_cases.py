@@ -47,6 +47,22 @@ CASES = [
     (np.ascontiguousarray, "np.ascontiguousarray(a) * 2.0", 1, "any", VECTORS),
     ("ndarray.copy", "np.asarray(a).copy() * 2.0", 1, "any", UNARY),
     ("ndarray.astype", "np.asarray(a).astype(np.float64) * 2.0", 1, "any", UNARY),
+    # complex parts, on real inputs through a complex intermediate (tests/test_complex.py
+    # checks complex inputs)
+    (np.real, "np.real(a * (1 + 2j))", 1, "any", UNARY),
+    (np.imag, "np.imag(a * (1 + 2j))", 1, "any", UNARY),
+    (np.conjugate, "np.real(np.conjugate(a * (1 + 2j)) * (2 - 1j))", 1, "any", UNARY),
+    (np.angle, "np.angle(a * (1 + 2j) + 0.5)", 1, "any", UNARY),
+    ("ndarray.real", "np.asarray(a * (1 + 2j)).real", 1, "any", UNARY),
+    ("ndarray.imag", "np.asarray(a * (1 + 2j)).imag", 1, "any", UNARY),
+    ("ndarray.conj", "np.real(np.asarray(a * (1 + 2j)).conj() * (2 - 1j))", 1, "any", UNARY),
+    ("ndarray.conjugate", "np.real(np.asarray(a * (1 + 2j)).conjugate() * (2 - 1j))", 1,
+     "any", UNARY),
+    # constructors with float endpoints or fill values
+    (np.linspace, "np.linspace(a, a + 2.0, 5)", 1, "any", [(), "float", (3,)]),
+    (np.full, "np.full((2, 3), a)", 1, "any", [(), "float"]),
+    (np.full_like, "np.full_like(np.ones(3), a)", 1, "any", [(), "float"]),
+    (np.arange, "np.arange(a, a + 3.5)", 1, "any", ["float"]),
     # operators
     (operator.add, "a + b", 2, "any", BINARY), (np.add, "np.add(a, b)", 2, "any", BINARY),
     (operator.sub, "a - b", 2, "any", BINARY),

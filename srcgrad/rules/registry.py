@@ -189,6 +189,12 @@ def is_nondifferentiable(primitive):
     return _key(primitive) in _nondiff
 
 
-def registered():
-    """[(primitive, rule)] for every primitive with a rule, in registration order."""
-    return [(_primitives[k], rule) for k, rule in _rules.items()]
+def registered(builtin_only=False):
+    """[(primitive, rule)] for every primitive with a rule, in registration order;
+    `builtin_only`: srcgrad's own rules (templates defined in srcgrad.rules), not the
+    ones users register with @adjoint."""
+    out = [(_primitives[k], rule) for k, rule in _rules.items()]
+    if builtin_only:
+        out = [(p, r) for p, r in out
+               if r.template.__module__.startswith(__name__.rsplit(".", 1)[0])]
+    return out

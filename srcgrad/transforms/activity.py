@@ -160,8 +160,14 @@ def _check(stmt, resolver, ctx, active, params):
                         hint="Rewrite it with plain operations, or wrap it in "
                              "srcgrad.stop_gradient() if no derivative should flow.")
     if kind == "unknown":
-        label = value.attr if isinstance(value, gast.Attribute) else \
-            resolver.callee(value).label
+        callee = None if isinstance(value, gast.Attribute) else resolver.callee(value)
+        if callee is not None and callee.reason:  # e.g. a call through a local alias
+            raise ctx.error(callee.reason + ".", value, NoRuleError,
+                            hint="Call it through a global or closure name (e.g. the "
+                                 "module-level `import numpy as np`), or wrap the call "
+                                 "in srcgrad.stop_gradient() if no derivative should "
+                                 "flow.")
+        label = value.attr if callee is None else callee.label
         raise ctx.error(f"no derivative rule for `{label}`, and srcgrad cannot read its "
                         "source.", value, NoRuleError,
                         hint="Register one with @srcgrad.adjoint, or wrap the call in "

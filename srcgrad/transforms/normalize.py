@@ -17,6 +17,8 @@ After this pass the body consists only of:
 unrolled according to `ctx.unroll`. Every new statement carries the location of the
 user statement it came from. Unsupported syntax raises UnsupportedSyntaxError.
 """
+import builtins
+
 import gast
 
 from .. import runtime
@@ -539,7 +541,7 @@ class _Anf:
                 return self.block(unrolled)
             args = [self.atom(a, out) for a in it.args]
             rng = self.temp("steps")
-            out.append(assign(rng, call("range", args)))
+            out.append(assign(rng, call(self.ctx.helper("range", builtins.range), args)))
             if isinstance(s.target, gast.Name):
                 body = self.block(s.body)
                 return gast.For(target=store(s.target.id), iter=name(rng), body=body,
@@ -564,21 +566,24 @@ class _Anf:
         if kind == "zip":
             plans = [self.iter_plan(a, k, out) for a in it.args]
             counts = [c for c, _ in plans]
-            count = counts[0] if len(counts) == 1 else call("min", counts)
+            count = counts[0] if len(counts) == 1 else \
+                call(self.ctx.helper("min", builtins.min), counts)
             return count, gast.Tuple(elts=[i for _, i in plans], ctx=gast.Load())
         if kind == "range":
             rng = self.named(it, out, "steps")
-            return call("len", [name(rng)]), gast.Subscript(value=name(rng), slice=name(k),
-                                                            ctx=gast.Load())
+            length = self.ctx.helper("len", builtins.len)
+            return call(length, [name(rng)]), gast.Subscript(value=name(rng), slice=name(k),
+                                                             ctx=gast.Load())
         seq = self.named(it, out, "seq")
-        return call("len", [name(seq)]), gast.Subscript(value=name(seq), slice=name(k),
-                                                        ctx=gast.Load())
+        length = self.ctx.helper("len", builtins.len)
+        return call(length, [name(seq)]), gast.Subscript(value=name(seq), slice=name(k),
+                                                         ctx=gast.Load())
 
     def index_loop(self, s, k, count, item, out):
         n = self.temp("n")
         self.assign_to(store(n), count, out)
         rng = self.temp("steps")
-        out.append(assign(rng, call("range", [name(n)])))
+        out.append(assign(rng, call(self.ctx.helper("range", builtins.range), [name(n)])))
         pre = [located(gast.Assign(targets=[s.target], value=item), s)]
         body = self.block(pre + s.body)
         return gast.For(target=store(k), iter=name(rng), body=body, orelse=[],
@@ -587,11 +592,14 @@ class _Anf:
     def iter_kind(self, it):
         if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
                 and it.func.id not in self.locals:
-            if it.func.id == "range":
+            fid = it.func.id  # the builtin, unless the module defines its own
+            if fid == "range" and self.ctx.resolves_to(fid, builtins.range):
                 return "range"
-            if it.func.id == "enumerate" and 1 <= len(it.args) <= 2 and not it.keywords:
+            if fid == "enumerate" and 1 <= len(it.args) <= 2 and not it.keywords and \
+                    self.ctx.resolves_to(fid, builtins.enumerate):
                 return "enumerate"
-            if it.func.id == "zip" and it.args and not it.keywords:
+            if fid == "zip" and it.args and not it.keywords and \
+                    self.ctx.resolves_to(fid, builtins.zip):
                 return "zip"
         return "sequence"
 

@@ -15,6 +15,8 @@ Invariants of the generated code:
   * Branch decisions are the branch's condition variable (restored like any name);
     `while` loops count their iterations; `for` loops replay `reversed(range)`.
 """
+import builtins
+
 import gast
 import numpy as np
 
@@ -449,7 +451,7 @@ class Reverse:
         dy = name(self.d(y))
         st = state.get(dx, ZERO)
         index = clone(value.slice)
-        index = _index_expr(index)
+        index = _index_expr(index, self)
         if st == ZERO:
             out.append(assign(dx, call(self.rt("scatter_add"), [const(None), name(x), index, dy])))
         elif st == OWNED:
@@ -502,7 +504,7 @@ class Reverse:
         target = s.targets[0]
         y = target.value.id
         dy = self.d(y)
-        index = _index_expr(clone(target.slice))
+        index = _index_expr(clone(target.slice), self)
         if y in self.active and state.get(dy, ZERO) != ZERO:
             v = s.value
             if self.is_active_name(v):
@@ -590,7 +592,8 @@ class Reverse:
             out.append(assign(count, self.pop_expr()))
         it = self.namer.fresh("it")
         if _has_code(body) or _has_restores(body):
-            out.append(gast.For(target=store(it), iter=call("range", [name(count)]),
+            rng = self.helper(builtins.range, "range")
+            out.append(gast.For(target=store(it), iter=call(rng, [name(count)]),
                                 body=body, orelse=[], type_comment=None))
         return out
 
@@ -626,7 +629,7 @@ class Reverse:
             out = []
             if isinstance(target, gast.Subscript):
                 saved = call(self.rt("take_saved"), [name(target.value.id),
-                                                     _index_expr(clone(target.slice))])
+                                                     _index_expr(clone(target.slice), self)])
                 if depth:
                     out.append(self.push_stmt(saved))
                 else:
@@ -922,13 +925,15 @@ def _first_definitions(body, params):
     return out
 
 
-def _index_expr(index):
-    """An index as an expression that can be passed to a helper (slices -> slice())."""
+def _index_expr(index, rev):
+    """An index as an expression that can be passed to a helper (slices -> slice(),
+    through the name `rev` binds to the builtin)."""
     if isinstance(index, gast.Slice):
-        return call("slice", [index.lower or const(None), index.upper or const(None),
-                              index.step or const(None)])
+        return call(rev.helper(builtins.slice, "slice"),
+                    [index.lower or const(None), index.upper or const(None),
+                     index.step or const(None)])
     if isinstance(index, gast.Tuple):
-        return gast.Tuple(elts=[_index_expr(e) for e in index.elts], ctx=gast.Load())
+        return gast.Tuple(elts=[_index_expr(e, rev) for e in index.elts], ctx=gast.Load())
     return index
 
 
