@@ -110,8 +110,8 @@ def mean_grad(g, x, axis=None, keepdims=False):
 
 def extremum_grad(g, x, y, axis=None, keepdims=False):
     """Adjoint of max/min: ties share the gradient equally, so the total stays right."""
-    refuse_complex(None, x, "np.max/np.min")
-    hit = np.asarray(x) == _expand(y, x, axis, keepdims)
+    # the check's result is used, so higher-order code differentiates through it
+    hit = refuse_complex(np.asarray(x), x, "np.max/np.min") == _expand(y, x, axis, keepdims)
     share = hit / np.sum(hit, axis=axis, keepdims=True)
     return _expand(g, x, axis, keepdims) * share
 

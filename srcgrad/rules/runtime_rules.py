@@ -3,8 +3,8 @@ differentiated again (higher-order derivatives)."""
 import numpy as np
 
 from .. import runtime as rt
-from ..runtime import (broadcast_like, element, matmul_grad_a, matmul_grad_b, scatter_add,
-                       unbroadcast, written_last, zero_at)
+from ..runtime import (broadcast_like, dot_grad_a, dot_grad_b, element, matmul_grad_a,
+                       matmul_grad_b, scatter_add, unbroadcast, written_last, zero_at)
 from .registry import adjoint, d, nondifferentiable
 
 
@@ -70,16 +70,31 @@ def _(y, g, x, idx, owned):
     d[g] = zero_at(d[y], x, idx, False)
 
 
-@adjoint(rt.matmul_grad_a, rt.dot_grad_a)
+# y = matmul_grad_a(g, a, b) is the transpose of a -> a @ b applied to g: linear in g,
+# whose transpose is that product again, and bilinear in (g, b).
+@adjoint(rt.matmul_grad_a)
 def _(y, g, a, b):
     d[g] = np.matmul(d[y], b)
     d[b] = matmul_grad_b(g, d[y], b)
 
 
-@adjoint(rt.matmul_grad_b, rt.dot_grad_b)
+@adjoint(rt.matmul_grad_b)
 def _(y, g, a, b):
     d[g] = np.matmul(a, d[y])
     d[a] = matmul_grad_a(g, a, d[y])
+
+
+# The same for np.dot, whose contraction differs from matmul's above two dimensions.
+@adjoint(rt.dot_grad_a)
+def _(y, g, a, b):
+    d[g] = np.dot(d[y], b)
+    d[b] = dot_grad_b(g, d[y], b)
+
+
+@adjoint(rt.dot_grad_b)
+def _(y, g, a, b):
+    d[g] = np.dot(a, d[y])
+    d[a] = dot_grad_a(g, a, d[y])
 
 
 @adjoint(rt.real_like)
