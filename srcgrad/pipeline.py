@@ -129,7 +129,7 @@ def build(fn, spec, callees):
         for f in functions:
             optimize(f, pure, keep=fun.user_names)
         if spec.shapes is not None:
-            out = targets.output
+            out = targets.output if "bwd" in roles else None  # the cotangent's shape
             replay = compact(functions, roles, SpecializeInputs(
                 spec, fun.params, analysis.shapes, rev.d(out) if out is not None else None,
                 analysis.shapes.get(out) if out is not None else None, scope,
@@ -378,6 +378,8 @@ def pure_call(bound, source):
                 found, obj = source.resolve(root.id)
                 if not found:
                     return False
+            if obj is runtime.stop_gradient:
+                return False  # as when it lived in api.py (generated code unchanged)
             if obj is np or getattr(obj, "__module__", None) == runtime.__name__:
                 return isinstance(func, gast.Attribute) or obj is not np
             if any(obj is b for b in _PURE_BUILTINS) and isinstance(func, gast.Name):

@@ -29,8 +29,8 @@ class SpecializeInputs:
     """`shapes`: the primal's inferred shapes; `d_output`: the bwd function's cotangent
     parameter and `output_shape` its shape; `scope`: name resolution in the generated
     code (helpers first, then the user's scope); `bound`: the helper names' objects
-    and `bind(preferred, obj)` binds a new one; `tree`/`resolver`: the user's
-    normalized function and its resolver; `stack`: the per-call stack's name;
+    and `bind(preferred, obj)` binds a new one; `tree`: the user's function
+    as parsed, `resolver`: the resolver of its names; `stack`: the per-call stack's name;
     `pure_call`/`keep`: what optimize needs."""
     spec: object
     params: list
