@@ -13,12 +13,7 @@ import numpy as np
 from . import arguments, compiler, targets
 from .arguments import check_call, check_cotangent, check_output, has_container
 from .errors import ArgumentError, RuntimeRefusal
-from .runtime import cast_like
-
-
-def stop_gradient(x):
-    """Identity at run time; srcgrad lets no derivative flow through it."""
-    return x
+from .runtime import cast_like, stop_gradient  # noqa: F401  (public API, re-exported)
 
 
 _SCALARS = (float, int, bool)

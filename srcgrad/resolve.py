@@ -156,8 +156,7 @@ class Resolver:
 
 
 def classify(obj, label):
-    from .api import stop_gradient
-    if obj is stop_gradient:
+    if rules.registry.marker(obj) == "stop":
         return Callee("stop", obj, label=label)
     try:
         rule = rules.lookup(obj)

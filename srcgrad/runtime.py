@@ -18,6 +18,12 @@ import numpy as np
 from .runtime_linalg import norm_grad  # noqa: F401  (generated code and rules use it)
 
 
+def stop_gradient(x):
+    """Identity at run time; srcgrad lets no derivative flow through it (registered as
+    the 'stop' marker in rules/registry.py)."""
+    return x
+
+
 def is_complex(v):
     """Whether `v` holds complex numbers (cheap for arrays and Python numbers)."""
     t = type(v)

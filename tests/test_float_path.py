@@ -1,8 +1,8 @@
 """The Python-float path (math functions and plain float arithmetic for float
-arguments, transforms/scalars.py) and its NumPy fallback (compiler._with_numpy_fallback):
-it must give what NumPy float64 gives, raise exactly where the user's own code raises,
-and never run the user's code twice. Also: reductions over empty arrays, whose mean
-adjoint divided by a count of zero.
+arguments, transforms/scalars.py) and its NumPy fallback (with_numpy_fallback in
+transforms/specialize.py): it must give what NumPy float64 gives, raise exactly where
+the user's own code raises, and never run the user's code twice. Also: reductions over
+empty arrays, whose mean adjoint divided by a count of zero.
 
 The differential test draws random scalar programs and runs them at edge values
 (0, -0.0, -1, 1e308, inf, nan, ...): the float-specialized gradient must equal the NumPy

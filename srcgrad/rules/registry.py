@@ -24,6 +24,8 @@ import textwrap
 
 import gast
 
+from .. import runtime
+
 
 class _Adjoint:
     """`d[x]` inside templates; subscripting it outside a template is an error."""
@@ -181,6 +183,20 @@ def nondifferentiable(*primitives):
         _keepalive.append(p)
 
 
+_markers = {}  # key -> kind: calls the compiler treats specially ('stop': no derivative)
+
+
+def mark(kind, *primitives):
+    for p in primitives:
+        _markers[_key(p)] = kind
+        _keepalive.append(p)
+
+
+def marker(primitive):
+    """The marker kind registered for `primitive`, or None."""
+    return _markers.get(_key(primitive))
+
+
 def lookup(primitive):
     return _rules.get(_key(primitive))
 
@@ -198,3 +214,6 @@ def registered(builtin_only=False):
         out = [(p, r) for p, r in out
                if r.template.__module__.startswith(__name__.rsplit(".", 1)[0])]
     return out
+
+
+mark("stop", runtime.stop_gradient)

@@ -1,0 +1,211 @@
+"""Shape- and dtype-specialized rewrites of optimized generated functions.
+
+`compact(functions, roles, inputs) -> replay`: drop the broadcasts of reduction
+adjoints that elementwise arithmetic makes redundant (transforms/broadcasts.py), casts
+that would return the gradient as it is (`uncast`), and NumPy calls on Python floats
+(`math_floats`, transforms/scalars.py). `replay` says whether the code may run again
+unobserved, which `with_numpy_fallback` (wrapping the compiled code) relies on.
+"""
+import dataclasses
+import math
+
+import gast
+import numpy as np
+
+from .. import runtime
+from ..errors import RuntimeRefusal, SrcgradError
+from ..resolve import Resolver
+from .broadcasts import drop_broadcasts
+from .dtypes import float64_names, is_float64, is_product
+from .optimize import optimize
+from .replay import replay_safe
+from .scalars import is_python_float, python_numbers, use_math
+from .shapes import expr_shape, infer_shapes
+from .syntax import store_names
+
+
+@dataclasses.dataclass
+class SpecializeInputs:
+    """`shapes`: the primal's inferred shapes; `d_output`: the bwd function's cotangent
+    parameter and `output_shape` its shape; `scope`: name resolution in the generated
+    code (helpers first, then the user's scope); `bound`: the helper names' objects
+    and `bind(preferred, obj)` binds a new one; `tree`: the user's function
+    as parsed, `resolver`: the resolver of its names; `stack`: the per-call stack's name;
+    `pure_call`/`keep`: what optimize needs."""
+    spec: object
+    params: list
+    shapes: dict
+    d_output: object
+    output_shape: object
+    scope: object
+    bound: dict
+    bind: object
+    tree: object
+    resolver: object
+    stack: object
+    pure_call: object
+    keep: frozenset
+
+
+def compact(functions, roles, inp):
+    spec = inp.spec
+    sinks = {n for n, obj in inp.bound.items() if obj is runtime.cast_like}
+    replay = False
+    for f in functions:
+        if f.name == roles.get("fwd"):
+            continue  # the forward sweep has no adjoints
+        if f.name == roles.get("bwd"):
+            arg_shapes = {inp.d_output: inp.output_shape} \
+                if inp.d_output is not None else {}
+        else:
+            arg_shapes = dict(zip(inp.params, spec.shapes))
+        resolver = Resolver(inp.scope, store_names(f))
+        if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks):
+            optimize(f, inp.pure_call, keep=inp.keep)
+        if f.name == roles.get("main") and spec.dtypes is not None:
+            uncast(f, arg_shapes, resolver, sinks, inp)
+            if spec.use_math and "float" in spec.dtypes:
+                replay = math_floats(f, resolver, sinks, inp) or replay
+    return replay
+
+
+def math_floats(f, resolver, sinks, inp):
+    """math functions where the values are Python floats; then the casts of
+    Python-float gradients to float arguments go. Only where the user's function
+    and this code can run again unobserved (the result: whether they can): the
+    fallback for what `math` and plain floats raise runs them again
+    (with_numpy_fallback)."""
+    kinds = dict(zip(inp.params, inp.spec.dtypes))
+    numbers = python_numbers(inp.tree, kinds, inp.resolver, None)
+    if not replay_safe(inp.tree, inp.resolver, immutable=numbers) or \
+            not replay_safe(f, resolver, inp.stack):
+        return False
+    # with or without math, float arithmetic in the adjoint may raise (0.0 ** -0.5)
+    math_name = inp.bind("math", math)  # the scope sees it at once
+    floats = use_math(f, kinds, resolver, math_name, inp.stack)
+    if floats is None:
+        return True
+    drop_casts(f, sinks, kinds, lambda g, w: kinds[w] == "float" and
+               is_python_float(g, floats, resolver))
+    return True
+
+
+def uncast(f, arg_shapes, resolver, sinks, inp):
+    """Return a gradient without `cast_like` where it is statically a fresh float64
+    array of its float64 argument's shape: then the cast would return it as is."""
+    kinds = dict(zip(inp.params, inp.spec.dtypes))
+    shapes = infer_shapes(f, arg_shapes, resolver, inp.shapes)
+    f64 = float64_names(f, kinds, resolver)
+    loads, values = {}, {}
+    # `n = n + e` reads n into arithmetic, which makes a new array: no alias of n
+    inside_own = {id(m) for a in gast.walk(f) if isinstance(a, gast.Assign) and
+                  len(a.targets) == 1 and isinstance(a.targets[0], gast.Name) and
+                  isinstance(a.value, (gast.BinOp, gast.UnaryOp))
+                  for m in gast.walk(a.value)
+                  if isinstance(m, gast.Name) and m.id == a.targets[0].id}
+    for n in gast.walk(f):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+            if id(n) not in inside_own:
+                loads[n.id] = loads.get(n.id, 0) + 1
+        elif isinstance(n, gast.Assign):
+            for t in n.targets:
+                for m in gast.walk(t):
+                    if isinstance(m, gast.Name):
+                        values.setdefault(m.id, []).append(
+                            n.value if t is m else None)
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            values.setdefault(n.target.id, []).append(gast.BinOp(
+                left=n.target, op=n.op, right=n.value))
+
+    def fresh(expr, top=True):
+        """Whether `expr` is a new array no other name refers to."""
+        if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
+            return True
+        if isinstance(expr, gast.Call):
+            func = expr.func
+            if isinstance(func, gast.Attribute) and func.attr in ("sum", "mean", "copy"):
+                return True
+            obj = resolver.static_object(func)
+            return not expr.keywords and (
+                isinstance(obj, np.ufunc) or is_product(obj))
+        if isinstance(expr, gast.Name) and top and loads.get(expr.id) == 1 and \
+                expr.id not in kinds:
+            # every value it ever holds is fresh (`n = n + e` and `n += e` keep it so)
+            defs = values.get(expr.id, [])
+            return bool(defs) and all(d is not None and fresh(d, False) for d in defs)
+        return False
+
+    def plain(g, w):
+        shape = inp.spec.shapes[inp.params.index(w)]
+        return kinds[w] == np.dtype(np.float64).str and shape and \
+            expr_shape(g, shapes, resolver) == shape and \
+            is_float64(g, f64, resolver) and fresh(g)
+    drop_casts(f, sinks, kinds, plain)
+
+
+def drop_casts(f, sinks, params, plain):
+    """Replace `cast_like(g, w)` for a parameter `w` by `g` where plain(g, w) holds:
+    the cast would return g as it is."""
+    class _U(gast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if isinstance(node.func, gast.Name) and node.func.id in sinks and \
+                    len(node.args) == 2 and isinstance(node.args[1], gast.Name) and \
+                    node.args[1].id in params and plain(node.args[0], node.args[1].id):
+                return node.args[0]
+            return node
+    _U().visit(f)
+
+
+def with_numpy_fallback(fast, fn, spec, info, compile_main):
+    """`fast`, specialized on Python floats (math functions, plain float arithmetic),
+    until it raises, which it may where NumPy would give inf or nan (math.log(0.0),
+    overflow, float division by zero) or where the user's code raises. Then the user's
+    function runs, so that its own exception propagates; if it returns, the gradient
+    is computed again on NumPy float64 scalars, which follow NumPy's rules, with float
+    gradients returned as floats (`compile_main(spec)`: the compiled main function for
+    a spec). Only for functions that can run again unobserved (math_floats decides,
+    transforms/replay.py); others compute on the Python floats as they are, without
+    `math`."""
+    if not info.get("replay"):
+        return fast
+    slow = []
+    positions = [info["params"].index(w) if w in info["params"] else None
+                 for w in info["wrt"]]
+
+    def main(*args):
+        try:
+            return fast(*args)
+        except SrcgradError:
+            raise
+        except Exception:
+            pass
+        result = fn(*args)  # raises what the user's code raises on these arguments
+        if not slow:
+            dtypes = tuple(None if d == "float" else d for d in spec.dtypes)
+            slow.append(compile_main(dataclasses.replace(
+                spec, mode="value_and_grad", save_to=None, dtypes=dtypes,
+                use_math=False)))
+        value, grads = slow[0](*[np.float64(a) if type(a) is float else a for a in args])
+        if spec.of is None and not same_values(result, value):
+            raise RuntimeRefusal(
+                f"{fn.__qualname__}() computes another value on these Python floats "
+                f"({result!r}) than on NumPy float64 ({value!r}), e.g. a negative float "
+                "to a fractional power, which is complex in Python and nan in NumPy; "
+                "srcgrad differentiates the NumPy arithmetic only. Pass np.float64 "
+                "arguments, or use np.power.")
+        grads = list(grads) if not spec.single else [grads]
+        for i, p in enumerate(positions):
+            if p is not None and p < len(args) and type(args[p]) is float:
+                grads[i] = float(grads[i])
+        grads = grads[0] if spec.single else tuple(grads)
+        return (value, grads) if spec.mode == "value_and_grad" else grads
+    main.__wrapped__ = fast
+    return main
+
+
+def same_values(a, b):
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
+    except (TypeError, ValueError):
+        return False
