@@ -20,7 +20,9 @@ UNARY = {
     "sin": unit, "cos": unit, "tan": unit, "arcsin": unit, "arccos": unit, "arctan": unit,
     "sinh": unit, "cosh": unit, "tanh": unit, "exp": unit, "expm1": unit, "log": pos,
     "log1p": pos, "log2": pos, "log10": pos, "sqrt": pos, "square": unit,
-    "reciprocal": pos, "abs": unit, "negative": unit,
+    "reciprocal": pos, "abs": unit, "negative": unit, "arcsinh": unit,
+    "arccosh": lambda shape: pos(shape) + 1.0, "arctanh": unit, "exp2": unit,
+    "deg2rad": unit, "radians": unit, "rad2deg": unit, "degrees": unit,
 }
 
 
@@ -35,7 +37,7 @@ def f(x):
 
 
 BINARY = ["add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
-          "logaddexp"]
+          "logaddexp", "logaddexp2", "arctan2", "hypot"]
 
 
 @pytest.mark.parametrize("fname", BINARY)
