@@ -1,6 +1,7 @@
 """Derivative rules, grouped by namespace: numpy/ (one module per kind of function),
 builtins.py (Python operators and builtins), math.py, runtime.py (srcgrad's own helpers,
-for higher order). registry.py holds them, language.py checks templates, shorthand.py
+for higher order). SciPy's rules, when they come, go in rules/scipy/, registered only
+when SciPy is importable. registry.py holds them, language.py checks templates, shorthand.py
 states an elementwise or linear derivative once for both modes.
 
 Importing this package registers every built-in rule (parsing none: see registry.py).

@@ -1,5 +1,4 @@
-"""Rules for NumPy, one module per kind of function. SciPy's, when they come, go in
-rules/scipy/, registered only when SciPy is importable.
+"""Rules for NumPy, one module per kind of function.
 
 Complex numbers (see runtime.py): holomorphic rules are `d[y] * f'(x)` with no
 conjugate; abs, angle, real, imag and conj conjugate where autograd does; rules that
