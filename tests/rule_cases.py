@@ -8,6 +8,7 @@ srcgrad's own run-time helpers (for higher-order derivatives) are reached throug
 grad(grad(...)), not by users, and are not listed.
 """
 import builtins
+import math
 import operator
 
 import numpy as np
@@ -34,6 +35,17 @@ CASES = [
     (np.abs, "np.abs(a)", 1, "nonzero", UNARY),
     (np.absolute, "np.absolute(a)", 1, "nonzero", UNARY),
     (np.fabs, "np.fabs(a)", 1, "nonzero", UNARY), (builtins.abs, "abs(a)", 1, "nonzero", UNARY),
+    (np.arcsinh, "np.arcsinh(a)", 1, "any", UNARY),
+    (np.arccosh, "np.arccosh(a)", 1, "gt1", UNARY),
+    (np.arctanh, "np.arctanh(a)", 1, "unit", UNARY),
+    (np.exp2, "np.exp2(a)", 1, "any", UNARY), (np.cbrt, "np.cbrt(a)", 1, "nonzero", UNARY),
+    (np.deg2rad, "np.deg2rad(a)", 1, "any", UNARY),
+    (np.radians, "np.radians(a)", 1, "any", UNARY),
+    (np.rad2deg, "np.rad2deg(a)", 1, "any", UNARY),
+    (np.degrees, "np.degrees(a)", 1, "any", UNARY),
+    (np.logaddexp2, "np.logaddexp2(a, b)", 2, "any", BINARY),
+    (np.arctan2, "np.arctan2(a, b)", 2, "nonzero", BINARY),
+    (np.hypot, "np.hypot(a, b)", 2, "nonzero", BINARY),
     (np.maximum, "np.maximum(a, b)", 2, "any", BINARY),
     (np.fmax, "np.fmax(a, b)", 2, "any", BINARY),
     (np.minimum, "np.minimum(a, b)", 2, "any", BINARY),
@@ -63,6 +75,16 @@ CASES = [
     (np.full, "np.full((2, 3), a)", 1, "any", [(), "float"]),
     (np.full_like, "np.full_like(np.ones(3), a)", 1, "any", [(), "float"]),
     (np.arange, "np.arange(a, a + 3.5)", 1, "any", ["float"]),
+    # the math module, on Python floats
+    *[(getattr(math, fn), f"math.{fn}(a)", 1, domain, ["float"]) for fn, domain in [
+        ("sin", "any"), ("cos", "any"), ("tan", "unit"), ("asin", "unit"), ("acos", "unit"),
+        ("atan", "any"), ("sinh", "any"), ("cosh", "any"), ("tanh", "any"),
+        ("asinh", "any"), ("acosh", "gt1"), ("atanh", "unit"), ("exp", "any"),
+        ("expm1", "any"), ("log", "pos"), ("log1p", "pos"), ("log2", "pos"),
+        ("log10", "pos"), ("sqrt", "pos"), ("fabs", "nonzero"), ("erf", "any"),
+        ("erfc", "any"), ("radians", "any"), ("degrees", "any")]],
+    *[(getattr(math, fn), f"math.{fn}(a, b)", 2, domain, [("float", "float")])
+      for fn, domain in [("atan2", "nonzero"), ("hypot", "nonzero"), ("pow", "pos")]],
     # operators
     (operator.add, "a + b", 2, "any", BINARY), (np.add, "np.add(a, b)", 2, "any", BINARY),
     (operator.sub, "a - b", 2, "any", BINARY),
@@ -139,6 +161,8 @@ def sample(shape, domain, rng):
     size = 1 if shape == "float" else int(np.prod(shape))
     if domain == "pos":
         v = rng.uniform(0.5, 2.0, size)
+    elif domain == "gt1":
+        v = rng.uniform(1.2, 2.5, size)
     elif domain == "unit":
         v = rng.uniform(-0.8, 0.8, size)
     elif domain == "nonzero":

@@ -53,7 +53,7 @@ def _rule_cases():
 @pytest.mark.parametrize("call, domain, shapes", list(_rule_cases()))
 def test_rule_on_shape(call, domain, shapes):
     params = ["a", "b"][:len(shapes)]
-    src = (f"import numpy as np\n\n\ndef f({', '.join(params)}):\n"
+    src = (f"import math\n\nimport numpy as np\n\n\ndef f({', '.join(params)}):\n"
            f"    return {call}\n")
     f = build_module(src)["f"]
     rng = np.random.default_rng(abs(hash((call, str(shapes)))) % 2 ** 32)

@@ -6,6 +6,7 @@ gradient of the sum) and srcgrad.vjp (a random cotangent) against HIPS autograd 
 the same source with autograd.numpy ("tape"), or central finite differences ("fd"), and
 that no input array was mutated. Refused forms must raise a SrcgradError when compiling.
 """
+import math
 import re
 
 import autograd
@@ -80,12 +81,17 @@ UNARY = {
     "operator.pos": ("+x * 1.0", -1, 1), "np.copy": ("np.copy(x) * x", -1, 1),
     "np.array": ("np.array(x) * x", -1, 1), "np.asarray": ("np.asarray(x) * x", -1, 1),
     "np.ascontiguousarray": ("np.ascontiguousarray(x) * 2.0", -1, 1),
+    "np.arcsinh": ("np.arcsinh(x)", -1, 1), "np.arccosh": ("np.arccosh(x)", 1.2, 2),
+    "np.arctanh": ("np.arctanh(x)", -0.8, 0.8), "np.exp2": ("np.exp2(x)", -1, 1),
+    "np.cbrt": ("np.cbrt(x)", 0.5, 2), "np.deg2rad": ("np.deg2rad(x)", -1, 1),
+    "np.radians": ("np.radians(x)", -1, 1), "np.rad2deg": ("np.rad2deg(x)", -1, 1),
+    "np.degrees": ("np.degrees(x)", -1, 1),
 }
 for lab, (expr, lo, hi) in UNARY.items():
     shapes = [s for s in SHAPES if not (lab == "np.ascontiguousarray" and s == "float")]
     # autograd has no rule for these
     ref = "fd" if lab in ("np.positive", "operator.pos", "np.copy", "np.asarray",
-                          "np.ascontiguousarray") else "tape"
+                          "np.ascontiguousarray", "np.cbrt") else "tape"
     add(lab, *[Case("x", expr, [arr(s, lo, hi)], ref=ref) for s in shapes])
     add(lab, Case("x", f"{expr} * x", [arr("float", lo, hi)], ref=ref, second=True))
 add("ndarray.copy", *[Case("x", "x.copy() * x", [arr(s)], ref="fd")
@@ -107,7 +113,8 @@ for labs, forms in BINARY.items():
                    for a, b in PAIRS])
         add(lab, Case("x", re.sub(r"\by\b", "1.7", expr) + " * x", [arr("float", 0.5, 1.5)],
                       second=True))
-for lab in ["np.maximum", "np.minimum", "np.fmax", "np.fmin", "np.logaddexp"]:
+for lab in ["np.maximum", "np.minimum", "np.fmax", "np.fmin", "np.logaddexp",
+            "np.logaddexp2", "np.arctan2", "np.hypot"]:
     add(lab, *[Case("x, y", f"{lab}(x, y)", [arr(a), arr(b)], wrt=(0, 1), ref="fd"
                     if lab in ("np.fmax", "np.fmin") else "tape") for a, b in PAIRS])
     add(lab, Case("x", f"{lab}(x, 0.3) * x", [0.7], second=True, ref="fd"))
@@ -121,6 +128,24 @@ add("np.clip",
 add("ndarray.astype", *[Case("x", "x.astype(np.float64) * x", [arr(s)], ref="fd")
                         for s in [(3,), (2, 3)]],
     Case("x", "x.astype(int) * x", [arr((3,), 0.2, 0.8)], ref="fd"))
+
+# --- the math module, on Python floats (autograd cannot run math on its boxes) ------
+MATH_UNARY = {"sin": (-1, 1), "cos": (-1, 1), "tan": (-0.8, 0.8), "asin": (-0.8, 0.8),
+              "acos": (-0.8, 0.8), "atan": (-2, 2), "sinh": (-1, 1), "cosh": (-1, 1),
+              "tanh": (-1, 1), "asinh": (-1, 1), "acosh": (1.2, 2), "atanh": (-0.8, 0.8),
+              "exp": (-1, 1), "expm1": (-1, 1), "log": (0.5, 2), "log1p": (0.1, 2),
+              "log2": (0.5, 2), "log10": (0.5, 2), "sqrt": (0.5, 2), "fabs": (0.2, 1),
+              "erf": (-1, 1), "erfc": (-1, 1), "radians": (-1, 1), "degrees": (-1, 1)}
+for fn, (lo, hi) in MATH_UNARY.items():
+    add(f"math.{fn}", Case("x", f"math.{fn}(x)", [arr("float", lo, hi)], ref="fd"),
+        Case("x", f"math.{fn}(x) * x", [arr("float", lo, hi)], ref="fd", second=True))
+for fn in ["atan2", "hypot", "pow"]:
+    add(f"math.{fn}", Case("x, y", f"math.{fn}(x, y)", [arr("float", 0.5, 1.5),
+                                                        arr("float", 0.5, 1.5)],
+                           wrt=(0, 1), ref="fd"),
+        Case("x", f"math.{fn}(x, 1.3) * x", [arr("float", 0.5, 1.5)], ref="fd", second=True))
+refuse("math.log", "x", "math.log(x, 3.0)", [1.5])
+refuse("math.hypot", "x", "math.hypot(x, 1.0, 2.0)", [1.5])
 
 # --- reductions -------------------------------------------------------------
 REDUCTION_FORMS = [("", ["float", (), (3,), (2, 3), (2, 3, 2)]),
@@ -318,7 +343,7 @@ for fn in ["matmul_grad_a", "dot_grad_a"]:
     RT.append((f"rt.{fn}", "g, b", f"rt.{fn}(g, z23, b) * w23", [arr((2, 4)), arr((3, 4))]))
 for fn in ["matmul_grad_b", "dot_grad_b"]:
     RT.append((f"rt.{fn}", "g, a", f"rt.{fn}(g, a, z34) * w34", [arr((2, 4)), arr((2, 3))]))
-RT_NAMES = {"rt": rt, "z4": np.zeros(4), "i001": np.array([0, 0, 1]),
+RT_NAMES = {"rt": rt, "math": math, "z4": np.zeros(4), "i001": np.array([0, 0, 1]),
             "z23": np.zeros((2, 3)), "z3": np.zeros(3), "z34": np.zeros((3, 4)),
             "w23": rng.normal(size=(2, 3)), "w3": rng.normal(size=3),
             "w34": rng.normal(size=(3, 4))}

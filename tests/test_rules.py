@@ -20,7 +20,9 @@ UNARY = {
     "sin": unit, "cos": unit, "tan": unit, "arcsin": unit, "arccos": unit, "arctan": unit,
     "sinh": unit, "cosh": unit, "tanh": unit, "exp": unit, "expm1": unit, "log": pos,
     "log1p": pos, "log2": pos, "log10": pos, "sqrt": pos, "square": unit,
-    "reciprocal": pos, "abs": unit, "negative": unit,
+    "reciprocal": pos, "abs": unit, "negative": unit, "arcsinh": unit,
+    "arccosh": lambda shape: pos(shape) + 1.0, "arctanh": unit, "exp2": unit,
+    "deg2rad": unit, "radians": unit, "rad2deg": unit, "degrees": unit,
 }
 
 
@@ -35,7 +37,7 @@ def f(x):
 
 
 BINARY = ["add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
-          "logaddexp"]
+          "logaddexp", "logaddexp2", "arctan2", "hypot"]
 
 
 @pytest.mark.parametrize("fname", BINARY)
@@ -212,3 +214,24 @@ def test_astype(dtype):
     # float32 rounding makes finite differences too coarse there: compare with float64
     ref = numeric_grad(build(src.replace("np.float32", "np.float64"), "f"), (x,))
     np.testing.assert_allclose(g, ref, rtol=1e-6, atol=1e-6)
+
+
+def test_second_order_through_the_float_path():
+    """On Python floats the generated code calls math.asinh, math.hypot, ...: the math
+    module's rules differentiate it again."""
+    import autograd
+    import autograd.numpy as anp
+
+    import srcgrad
+    from reference import build
+
+    src = """
+def f(x):
+    return np.arctan2(np.arcsinh(x) * x, 1.3) + np.hypot(x, 2.0) * np.cbrt(x + 2.0)
+"""
+    grad_grad = srcgrad.grad(srcgrad.grad(build(src, "f", np)))
+    assert "math.asinh" in srcgrad.show(srcgrad.grad(build(src, "f", np)), args=(0.7,))
+    expected = autograd.grad(autograd.grad(build(src.replace("np.cbrt(x + 2.0)",
+                                                             "(x + 2.0) ** (1 / 3)"),
+                                                 "f", anp)))(0.7)
+    np.testing.assert_allclose(grad_grad(0.7), expected, rtol=1e-9)
