@@ -32,8 +32,9 @@ from ..errors import UnsupportedSyntaxError
 from .. import runtime
 from ..resolve import operator_for
 from .activity import popped_list, pushed_list, statements, value_kind
-from .markers import (OriginLine, RestoreMarker, RestoresInto, SaveMarker, annotate,
-                      is_origin_comment, note)
+from .markers import (OriginLine, RestoreMarker, RestoresInto, annotate, is_origin_comment,
+                      note)
+from .primal import PrimalSweep, index_expr
 from .refinements import ReverseHooks, available_calls, no_unbroadcast_needed
 from .saves import has_code, has_restores, loads, plan_saves, resolve_restores, resolve_saves
 from .setitem import int_names, is_basic, written_params
@@ -271,8 +272,8 @@ class Reverse:
         except TypeError as exc:
             raise self.ctx.error(f"srcgrad's rule for `{callee.label}` does not accept "
                                  f"these arguments ({exc}).", value, UnsupportedSyntaxError)
-        return self.instantiate(callee.rule, y, bound, state, available,
-                                elide=len(args) == 2 and not kwargs and no_unbroadcast_needed(*args))
+        elide = len(args) == 2 and not kwargs and no_unbroadcast_needed(*args)
+        return self.instantiate(callee.rule, y, bound, state, available, elide=elide)
 
     def rule_for(self, op):
         from .. import rules
@@ -317,7 +318,7 @@ class Reverse:
         dy = name(self.d(y))
         st = state.get(dx, ZERO)
         index = clone(value.slice)
-        index = _index_expr(index, self)
+        index = index_expr(index, self.helper)
         if st == ZERO:
             out.append(assign(dx, call(self.rt("scatter_add"), [const(None), name(x), index, dy])))
         elif st == OWNED:
@@ -370,7 +371,7 @@ class Reverse:
         target = s.targets[0]
         y = target.value.id
         dy = self.d(y)
-        index = _index_expr(clone(target.slice), self)
+        index = index_expr(clone(target.slice), self.helper)
         if y in self.active and state.get(dy, ZERO) != ZERO:
             v = s.value
             if self.is_active_name(v):
@@ -480,80 +481,6 @@ class Reverse:
                                 body=body, orelse=[], type_comment=None))
         return out
 
-    # ---- primal sweep ------------------------------------------------------------
-
-    def primal_block(self, stmts, depth):
-        out = []
-        for s in stmts:
-            out.extend(self.primal_stmt(s, depth))
-        return out
-
-    def primal_stmt(self, s, depth):
-        if isinstance(s, gast.Assign):
-            target = s.targets[0]
-            out = []
-            if isinstance(target, gast.Subscript):
-                saved = call(self.rt("take_saved"), [name(target.value.id),
-                                                     _index_expr(clone(target.slice), self)])
-                if depth:
-                    out.append(self.push_stmt(saved))
-                else:
-                    out.append(assign(self.setitem_saves[id(s)], saved))
-                out.append(s)
-                return out
-            names = [e.id for e in target.elts] if isinstance(target, gast.Tuple) else \
-                [target.id]
-            if id(s) in self.call_saves:  # a callee's saved values are overwritten too
-                names.append(self.call_saves[id(s)])
-            out.append(SaveMarker(id(s), names, depth))
-            if id(s) in self.call_saves:
-                callee = self.resolver.callee(s.value)
-                active_params = self.job.callee_active_params(s.value, callee)
-                fwd, _ = self.job.compile_callee(callee.obj, tuple(p for p, _ in active_params),
-                                                 s.value)
-                fwd_name = self.helper(fwd, fwd.__name__)
-                call_node = clone(s.value)
-                call_node.func = name(fwd_name)
-                out.append(assign(gast.Tuple(elts=[store(target.id),
-                                                   store(self.call_saves[id(s)])],
-                                             ctx=gast.Store()), call_node, s))
-                return out
-            out.append(s)
-            return out
-        if isinstance(s, gast.If):
-            if is_break_guard(s):
-                return [s]
-            return [gast.If(test=s.test, body=self.primal_block(s.body, depth) or [gast.Pass()],
-                            orelse=self.primal_block(s.orelse, depth))]
-        if isinstance(s, gast.While):
-            count = self.loop_counts[id(s)]
-            body = self.primal_block(s.body, depth + 1)
-            incr = assign(count, gast.BinOp(left=name(count), op=gast.Add(), right=const(1)))
-            if body and is_break_guard(body[-1]):
-                body = body[:-1] + [incr, body[-1]]
-            else:
-                body = body + [incr]
-            out = [assign(count, const(0)), gast.While(test=s.test, body=body, orelse=[])]
-            if depth:
-                out.append(self.push_stmt(name(count)))
-            return out
-        if isinstance(s, gast.For):
-            body = self.primal_block(s.body, depth + 1)
-            count = self.loop_counts.get(id(s))
-            out = []
-            if count is not None:
-                out.append(assign(count, const(0)))
-                body = [assign(count, gast.BinOp(left=name(count), op=gast.Add(),
-                                                 right=const(1)))] + body
-            out.append(gast.For(target=s.target, iter=s.iter, body=body, orelse=[],
-                                type_comment=None))
-            if count is not None and depth:
-                out.append(self.push_stmt(name(count)))
-            return out
-        if isinstance(s, gast.Return):
-            return []
-        return [s]
-
     # ---- driver ----------------------------------------------------------------------
 
     def prepare(self, body):
@@ -593,7 +520,8 @@ class Reverse:
         if output is not None and output in self.active:
             state[self.d(output)] = SOME
         adjoint = self.adjoint_block(body, state, 0)
-        primal = self.primal_block(body, 0)
+        primal = PrimalSweep(self.job, self.loop_counts, self.setitem_saves, self.call_saves,
+                             self.helper, self.push_stmt).block(body, 0)
         not_primal = set(self.adjoints.values()) | set(self.ctx.helper_names())
         params = self.job.params
         plan = plan_saves(body, primal, adjoint, params, loads(adjoint) - not_primal,
@@ -613,18 +541,6 @@ class Reverse:
         sweeps.captured = dict(self.captured)
         sweeps.final_states = state
         return sweeps
-
-
-def _index_expr(index, rev):
-    """An index as an expression that can be passed to a helper (slices -> slice(),
-    through the name `rev` binds to the builtin)."""
-    if isinstance(index, gast.Slice):
-        return call(rev.helper(builtins.slice, "slice"),
-                    [index.lower or const(None), index.upper or const(None),
-                     index.step or const(None)])
-    if isinstance(index, gast.Tuple):
-        return gast.Tuple(elts=[_index_expr(e, rev) for e in index.elts], ctx=gast.Load())
-    return index
 
 
 def _origin_comment(ctx, origin):
