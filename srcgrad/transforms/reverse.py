@@ -54,7 +54,8 @@ ZERO, OWNED, SOME = AdjointState.ZERO, AdjointState.OWNED, AdjointState.SOME
 
 
 class Sweeps:
-    """Result of the reverse transform, assembled into functions by `assemble`."""
+    """Result of the reverse transform, assembled into functions by the compiler's
+    `assemble`."""
 
     def __init__(self):
         self.primal = []
@@ -63,10 +64,14 @@ class Sweeps:
         self.uses_stack = False
         self.saved_names = set()  # primal names the adjoint sweep reads
         self.captured = {}     # intermediate wrt name -> name holding its gradient
-        self.final_states = {}
+        self.final_states = {}  # adjoint name -> AdjointState at the end of the sweep
+        self.defined_first = set()  # names whose first assignment overwrites nothing
 
 
 class Reverse:
+    """The reverse transform of one function (see the module docstring); `run` builds
+    the sweeps. The compiler also reads `stack`, `adjoints`, `d()` and `rt()`."""
+
     def __init__(self, job):
         self.job = job
         self.ctx = job.ctx
@@ -76,7 +81,6 @@ class Reverse:
         self.cuts = job.cuts            # intermediate names given in wrt
         self.adjoints = {}              # primal name -> adjoint name
         self.primal_of = {}             # adjoint name -> primal name
-        self.sites = {}                 # id(assign stmt) -> key for save/restore
         self.stack = None
         self.captured = {}
         self.call_saves = {}            # id(call stmt) -> name of its saved tuple
