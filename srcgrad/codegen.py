@@ -19,6 +19,7 @@ import types
 import astor
 import gast
 
+from .transforms.markers import OriginLine, note
 from .transforms.optimize import fill_empty_blocks
 
 _counter = itertools.count(1)
@@ -96,7 +97,8 @@ def line_origins(tree, text, offset, first, last):
         current = inherited
         for s in body:
             if _is_comment(s):
-                line = getattr(s, "srcgrad_line", None)
+                origin = note(s, OriginLine)
+                line = origin.line if origin is not None else None
                 current = line if line is not None else inherited
                 continue
             own = getattr(s, "lineno", None)

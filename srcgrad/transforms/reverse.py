@@ -1,12 +1,20 @@
 """Reverse mode: the primal sweep (with saves) and the adjoint sweep.
 
-Entry: `reverse(tree, job) -> Sweeps` for a normalized, activity-annotated function.
+Entry: `Reverse(job).run(body, output) -> Sweeps`, where `body` is the statements of a
+normalized, activity-annotated function and `output` the name it returns. From `job`
+(the compiler's job for one function) it reads: `ctx` (namer, helpers, source lines,
+errors), `active`, `resolver`, `cuts` (intermediate names given in wrt), `params`,
+`shapes`, `reals`, `in_loop(x)`, and, for calls of user functions,
+`callee_active_params` and `compile_callee`.
+
+Derivative templates are instantiated by templates.py with this mode's refinements
+(refinements.py); saves and restores are planned by saves.py.
 
 Invariants of the generated code:
   * Adjoint variables are created on first contribution (no zero-initialised
     adjoints that are then overwritten). The transform tracks for each adjoint a
-    static state: ZERO (holds nothing yet), OWNED (a fresh array only this adjoint
-    references, updated in place) or SOME (any value, possibly shared).
+    static `AdjointState`: ZERO (holds nothing yet), OWNED (a fresh array only this
+    adjoint references, updated in place) or SOME (any value, possibly shared).
   * A name the adjoint sweep reads is restored to the value it had at each point:
     every assignment that overwrites such a name saves the old value (in a local, or
     on a per-call stack inside loops) and the adjoint sweep restores it right after
@@ -16,23 +24,38 @@ Invariants of the generated code:
     `while` loops count their iterations; `for` loops replay `reversed(range)`.
 """
 import builtins
+import enum
 
 import gast
-import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from .. import runtime
 from ..resolve import operator_for
 from .activity import popped_list, pushed_list, statements, value_kind
+from .markers import (OriginLine, RestoreMarker, RestoresInto, annotate, is_origin_comment,
+                      note)
+from .primal import PrimalSweep, index_expr
+from .refinements import ReverseHooks, available_calls, no_unbroadcast_needed
+from .saves import has_code, has_restores, loads, plan_saves, resolve_restores, resolve_saves
 from .setitem import int_names, is_basic, written_params
-from .syntax import (assign, call, clone, comment, const, is_break_guard, load_names, name,
-                     rename, store, store_names)
+from .syntax import assign, call, clone, comment, const, is_break_guard, name, store
+from . import templates
+from .templates import Names, Temporary
 
-ZERO, OWNED, SOME = "zero", "owned", "some"
+
+class AdjointState(enum.Enum):
+    """What an adjoint variable holds at a point of the adjoint sweep."""
+    ZERO = "zero"    # nothing yet (the variable is unset or stale)
+    OWNED = "owned"  # a fresh array only this adjoint references: updated in place
+    SOME = "some"    # any value, possibly shared: updated by rebinding
+
+
+ZERO, OWNED, SOME = AdjointState.ZERO, AdjointState.OWNED, AdjointState.SOME
 
 
 class Sweeps:
-    """Result of the reverse transform, assembled into functions by `assemble`."""
+    """Result of the reverse transform, assembled into functions by the compiler's
+    `assemble`."""
 
     def __init__(self):
         self.primal = []
@@ -41,10 +64,14 @@ class Sweeps:
         self.uses_stack = False
         self.saved_names = set()  # primal names the adjoint sweep reads
         self.captured = {}     # intermediate wrt name -> name holding its gradient
-        self.final_states = {}
+        self.final_states = {}  # adjoint name -> AdjointState at the end of the sweep
+        self.defined_first = set()  # names whose first assignment overwrites nothing
 
 
 class Reverse:
+    """The reverse transform of one function (see the module docstring); `run` builds
+    the sweeps. The compiler also reads `stack`, `adjoints`, `d()` and `rt()`."""
+
     def __init__(self, job):
         self.job = job
         self.ctx = job.ctx
@@ -54,7 +81,6 @@ class Reverse:
         self.cuts = job.cuts            # intermediate names given in wrt
         self.adjoints = {}              # primal name -> adjoint name
         self.primal_of = {}             # adjoint name -> primal name
-        self.sites = {}                 # id(assign stmt) -> key for save/restore
         self.stack = None
         self.captured = {}
         self.call_saves = {}            # id(call stmt) -> name of its saved tuple
@@ -62,7 +88,6 @@ class Reverse:
         # such a name was never assigned its adjoint is never read, so it is preset to
         # None (and zeros_like(None) is a harmless 0.0).
         self.materialized = set()
-        self.available = {}
 
     # names
 
@@ -88,24 +113,25 @@ class Reverse:
 
     def adjoint_block(self, stmts, state, depth):
         out = []
-        available = self.available_calls(stmts)
+        available = available_calls(stmts, self.resolver)
         for i, s in reversed(list(enumerate(stmts))):
-            self.available = available[i]
-            block = self.adjoint_stmt(s, state, depth)
+            block = self.adjoint_stmt(s, state, depth, available[i])
             if block:
                 origin = getattr(s, "origin", s)
                 out.append(_origin_comment(self.ctx, origin))
                 out.extend(block)
         return _merge_comments(out)
 
-    def adjoint_stmt(self, s, state, depth):
+    def adjoint_stmt(self, s, state, depth, available):
+        """The adjoint of statement `s` (`available`: the calls computed before it in
+        its block, whose results an adjoint may read)."""
         if isinstance(s, gast.Assign):
             target = s.targets[0]
             if isinstance(target, gast.Subscript):
                 return self.adj_setitem(s, state, depth)
             if isinstance(target, gast.Tuple):
                 return self.adj_unpack(s, state)
-            return self.adj_assign(s, state, depth)
+            return self.adj_assign(s, state, depth, available)
         if isinstance(s, gast.If):
             if is_break_guard(s):
                 return []
@@ -147,12 +173,7 @@ class Reverse:
             out.append(gast.Expr(value=popped))
         return out
 
-    def restore_marker(self, s, x):
-        marker = gast.Expr(value=const(None))
-        marker.srcgrad_restore = (id(s), x)
-        return marker
-
-    def adj_assign(self, s, state, depth):
+    def adj_assign(self, s, state, depth, available):
         y = s.targets[0].id
         out = []
         dy = self.d(y)
@@ -163,12 +184,12 @@ class Reverse:
             if lst in self.active:
                 self.adj_pop(y, lst, state, out)
         elif y in self.active and state.get(dy, ZERO) != ZERO:
-            out.extend(self.propagate(s, y, state, depth))
+            out.extend(self.propagate(s, y, state, available))
         state[dy] = ZERO
         # restores pop in the reverse order of the saves: [y, saved] were pushed
         if id(s) in self.call_saves:
-            out.append(self.restore_marker(s, self.call_saves[id(s)]))
-        out.append(self.restore_marker(s, y))
+            out.append(RestoreMarker(id(s), self.call_saves[id(s)]))
+        out.append(RestoreMarker(id(s), y))
         return out
 
     def capture(self, y, state, out):
@@ -208,7 +229,7 @@ class Reverse:
     def is_active_name(self, node):
         return isinstance(node, gast.Name) and node.id in self.active
 
-    def propagate(self, s, y, state, depth):
+    def propagate(self, s, y, state, available):
         value = s.value
         kind = value_kind(value, self.resolver)
         out = []
@@ -234,15 +255,16 @@ class Reverse:
         if isinstance(value, gast.BinOp):
             rule = self.rule_for(operator_for(value.op))
             bound = {p: a for p, a in zip(list(rule.signature.parameters), [value.left, value.right])}
-            return self.instantiate(rule, y, bound, state, elide=_elide(value.left, value.right))
+            return self.instantiate(rule, y, bound, state, available,
+                                    elide=no_unbroadcast_needed(value.left, value.right))
         if isinstance(value, gast.UnaryOp):
             rule = self.rule_for(operator_for(value.op))
             bound = {list(rule.signature.parameters)[0]: value.operand}
-            return self.instantiate(rule, y, bound, state)
+            return self.instantiate(rule, y, bound, state, available)
         if isinstance(value, gast.Attribute):
             callee = self.resolver.attribute(value.attr)
             bound = callee.rule.bind([value.value], {})
-            return self.instantiate(callee.rule, y, bound, state)
+            return self.instantiate(callee.rule, y, bound, state, available)
         callee = self.resolver.callee(value)
         args = list(value.args)
         if isinstance(value.func, gast.Attribute) and callee.kind == "rule" \
@@ -254,185 +276,34 @@ class Reverse:
         except TypeError as exc:
             raise self.ctx.error(f"srcgrad's rule for `{callee.label}` does not accept "
                                  f"these arguments ({exc}).", value, UnsupportedSyntaxError)
-        elide = len(args) == 2 and not kwargs and _elide(*args)
-        return self.instantiate(callee.rule, y, bound, state, elide=elide)
+        elide = len(args) == 2 and not kwargs and no_unbroadcast_needed(*args)
+        return self.instantiate(callee.rule, y, bound, state, available, elide=elide)
 
     def rule_for(self, op):
         from .. import rules
         return rules.lookup(op)
 
-    def instantiate(self, rule, y, bound, state, elide=False):
-        """Instantiate a rule template with the program's own names."""
+    def instantiate(self, rule, y, bound, state, available, elide=False):
+        """The adjoint of `y = rule(**bound)`: its template instantiated with the
+        program's names and reverse mode's refinements (`available`: the calls
+        computed before, see refinements.available_calls)."""
         out = []
-        temps = {}
-        params = set(rule.signature.parameters)
-        dy = self.d(y)
-
-        def subst(node):
-            node = clone(node)
-
-            class _S(gast.NodeTransformer):
-                def visit_Subscript(t, n):
-                    if isinstance(n.value, gast.Name) and n.value.id == "d":
-                        return name(dy)  # d[result]: the registry checked the template
-                    t.generic_visit(n)
-                    return n
-
-                def visit_Call(t, n):
-                    fobj = _template_object(n.func, rule.globals)
-                    # a supported parameter left at its default: leave the keyword out
-                    n.keywords = [k for k in n.keywords if not (
-                        isinstance(k.value, gast.Name) and k.value.id in rule.supports
-                        and getattr(bound.get(k.value.id), "srcgrad_default", False))]
-                    t.generic_visit(n)
-                    if fobj is runtime.unbroadcast:
-                        if elide or self.same_shape(n.args[1], y):
-                            return n.args[0]
-                        return self.inline_unbroadcast(n, y)
-                    if fobj in _MATMUL_GRADS:
-                        return self.inline_matmul(n, fobj)
-                    if fobj in (runtime.sum_grad, runtime.mean_grad):
-                        return self.inline_reduction(n, fobj)
-                    if fobj is np.where and isinstance(n.args[0], gast.Constant):
-                        return n.args[1] if n.args[0].value else n.args[2]
-                    if isinstance(fobj, np.ufunc) and not n.keywords:
-                        known = self.available.get(_call_key(fobj, n.args))
-                        if known is not None:
-                            return name(known)
-                    return n
-
-                def visit_BinOp(t, n):
-                    t.generic_visit(n)
-                    return _fold(n)
-
-                def visit_Name(t, n):
-                    if n.id == rule.result:
-                        return name(y)
-                    if n.id in params:
-                        arg = bound.get(n.id)
-                        return clone(arg) if arg is not None else const(None)
-                    if n.id in temps:
-                        return name(temps[n.id])
-                    if n.id in rule.globals:
-                        return name(self.helper(rule.globals[n.id], n.id))
-                    return n
-            # elide before helper renaming: visit calls first by name
-            return _S().visit(node)
-
-        mixes = not elide and y not in self.job.reals and _may_mix(rule, bound)
-        for stmt in rule.body:  # single assignments: the registry checked the template
-            target = stmt.targets[0]
-            if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
-                    and target.value.id == "d":
-                arg = bound.get(target.slice.id)
-                if arg is None or not self.touches_active(arg):
-                    continue
-                expr = subst(stmt.value)
-                if isinstance(arg, gast.Name):
-                    if mixes and not _kept_unbroadcast(stmt.value, expr, rule):
-                        expr = call(self.rt("real_like"), [expr, name(arg.id)])
-                    self.accumulate(arg.id, expr, state, out)
-                else:  # a tuple of arguments (e.g. *args): distribute the pieces
-                    tmp = self.namer.fresh("d_parts")
-                    out.append(assign(tmp, expr))
-                    for i, e in enumerate(arg.elts):
-                        if self.is_active_name(e):
-                            self.accumulate(e.id, call(self.rt("element"), [name(tmp), const(i)]),
-                                            state, out)
-            else:
-                temps[target.id] = self.namer.fresh(target.id)
-                out.append(assign(temps[target.id], subst(stmt.value)))
+        names = Names(y, self.d(y), self.helper, self.namer.fresh)
+        hooks = ReverseHooks(rule, bound, y, self.job.shapes, self.job.reals, available,
+                             self.helper, elide)
+        for piece in templates.instantiate(rule, bound, names, hooks, self.touches_active):
+            if isinstance(piece, Temporary):
+                out.append(assign(piece.name, piece.expr))
+            elif isinstance(piece.arg, gast.Name):
+                self.accumulate(piece.arg.id, piece.expr, state, out)
+            else:  # a tuple of arguments (e.g. *args): distribute the pieces
+                tmp = self.namer.fresh("d_parts")
+                out.append(assign(tmp, piece.expr))
+                for i, e in enumerate(piece.arg.elts):
+                    if self.is_active_name(e):
+                        self.accumulate(e.id, call(self.rt("element"), [name(tmp), const(i)]),
+                                        state, out)
         return out
-
-    def available_calls(self, stmts):
-        """For each statement of a block, the pure NumPy calls computed earlier in the
-        block whose operands and result are unchanged since: {key: name}. An adjoint
-        template that needs the same call (cos(x) in the rule of sin) reads the name."""
-        avail, out = {}, []
-        for st in stmts:
-            out.append(dict(avail))
-            changed = store_names(st) | {n.value.id for n in gast.walk(st)
-                                         if isinstance(n, gast.Subscript)
-                                         and isinstance(n.ctx, gast.Store)
-                                         and isinstance(n.value, gast.Name)}
-            avail = {k: v for k, v in avail.items()
-                     if v not in changed and not (set(k[1]) & {("n", c) for c in changed})}
-            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) and \
-                    isinstance(st.value, gast.Call) and not st.value.keywords:
-                callee = self.resolver.callee(st.value)
-                key = _call_key(callee.obj, st.value.args)
-                if callee.kind == "rule" and isinstance(callee.obj, np.ufunc) and key and \
-                        ("n", st.targets[0].id) not in key[1]:
-                    avail.setdefault(key, st.targets[0].id)
-        return out
-
-    def shape(self, node):
-        if isinstance(node, gast.Name):
-            return self.job.shapes.get(node.id)
-        if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
-            return ()
-        return None
-
-    def inline_unbroadcast(self, n, y):
-        """unbroadcast(g, x) as one `g.sum(axis=...)` when the shapes of g (that of y)
-        and x are known statically; the helper call otherwise. The method form is
-        used because g is then known to be an array, and it skips np.sum's dispatch."""
-        gs, xs = self.job.shapes.get(y), self.shape(n.args[1])
-        if gs is None or xs is None or len(xs) > len(gs):
-            return n
-        lead = len(gs) - len(xs)
-        kept = [lead + i for i, k in enumerate(xs) if k == 1 and gs[lead + i] != 1]
-        axes = list(range(lead)) + kept
-        if not axes:
-            return n.args[0]
-        keywords = [gast.keyword(arg="axis", value=const(
-            axes[0] if len(axes) == 1 else tuple(axes)))]
-        if not lead:
-            keywords.append(gast.keyword(arg="keepdims", value=const(True)))
-        total = call(gast.Attribute(value=n.args[0], attr="sum", ctx=gast.Load()), [],
-                     keywords)
-        if not lead or not kept:
-            return total
-        return call(gast.Attribute(value=total, attr="reshape", ctx=gast.Load()),
-                    [const(tuple(xs))])
-
-    def inline_reduction(self, n, fobj):
-        """The adjoint of a sum or mean over all elements of an array of known shape:
-        the cotangent broadcast back (a view), with no helper call."""
-        g, x, axis, keepdims = (list(n.args) + [const(None), const(False)])[:4]
-        shape = self.shape(x)
-        if shape is None or not isinstance(axis, gast.Constant) or axis.value is not None \
-                or not isinstance(keepdims, gast.Constant):
-            return n
-        npn = name(self.helper(np, "np"))
-        size = int(np.prod(shape))
-        if fobj is runtime.mean_grad and size:  # an empty x: its gradient is empty
-            g = gast.BinOp(left=g, op=gast.Div(), right=const(size))
-        if shape == ():
-            return g
-        return call(gast.Attribute(value=npn, attr="broadcast_to", ctx=gast.Load()),
-                    [g, const(shape)])
-
-    def inline_matmul(self, n, fobj):
-        """The adjoint of a product of vectors/matrices of statically known ranks,
-        written out (g @ b.T, a.T @ g, ...) instead of a helper call."""
-        g, a, b = n.args
-        sa, sb = self.shape(a), self.shape(b)
-        if sa is None or sb is None or not 1 <= len(sa) <= 2 or not 1 <= len(sb) <= 2:
-            return n
-        which = "a" if fobj in (runtime.matmul_grad_a, runtime.dot_grad_a) else "b"
-        form = _MATMUL_FORMS[(len(sa), len(sb), which)]
-        expr = gast.parse(form, mode="eval").body
-        npn = self.helper(np, "np")
-        return rename(expr, {"G": g, "A": a, "B": b, "np": npn})
-
-    def same_shape(self, node, y):
-        """Whether `node` is statically known to have the shape of `y` (after a
-        template's substitution, before its names are bound)."""
-        shapes = self.job.shapes
-        if isinstance(node, gast.Name) and node.id in shapes and y in shapes:
-            return shapes[node.id] == shapes[y]
-        return False
 
     def touches_active(self, arg):
         if isinstance(arg, gast.Name):
@@ -451,7 +322,7 @@ class Reverse:
         dy = name(self.d(y))
         st = state.get(dx, ZERO)
         index = clone(value.slice)
-        index = _index_expr(index, self)
+        index = index_expr(index, self.helper)
         if st == ZERO:
             out.append(assign(dx, call(self.rt("scatter_add"), [const(None), name(x), index, dy])))
         elif st == OWNED:
@@ -496,7 +367,7 @@ class Reverse:
             self.accumulate(src, gast.Tuple(elts=parts, ctx=gast.Load()), state, out)
         for t in reversed(targets):  # pops in the reverse order of the pushes
             state[self.d(t)] = ZERO
-            out.append(self.restore_marker(s, t))
+            out.append(RestoreMarker(id(s), t))
         return out
 
     def adj_setitem(self, s, state, depth):
@@ -504,7 +375,7 @@ class Reverse:
         target = s.targets[0]
         y = target.value.id
         dy = self.d(y)
-        index = _index_expr(clone(target.slice), self)
+        index = index_expr(clone(target.slice), self.helper)
         if y in self.active and state.get(dy, ZERO) != ZERO:
             v = s.value
             if self.is_active_name(v):
@@ -528,8 +399,7 @@ class Reverse:
         old = self.pop_expr() if depth else name(saved)
         restore = assign(gast.Subscript(value=name(y), slice=clone(target.slice),
                                         ctx=gast.Store()), old)
-        restore.srcgrad_restore_into = y  # see setitem.own_before_restores
-        out.append(restore)
+        out.append(annotate(restore, RestoresInto(y)))  # see setitem.own_before_restores
         return out
 
     def pop_expr(self):
@@ -591,7 +461,7 @@ class Reverse:
         if depth:
             out.append(assign(count, self.pop_expr()))
         it = self.namer.fresh("it")
-        if _has_code(body) or _has_restores(body):
+        if has_code(body) or has_restores(body):
             rng = self.helper(builtins.range, "range")
             out.append(gast.For(target=store(it), iter=call(rng, [name(count)]),
                                 body=body, orelse=[], type_comment=None))
@@ -610,86 +480,10 @@ class Reverse:
         backwards = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=None,
                                                                step=const(-1)),
                                    ctx=gast.Load())
-        if _has_code(body) or _has_restores(body):
+        if has_code(body) or has_restores(body):
             out.append(gast.For(target=store(s.target.id), iter=backwards,
                                 body=body, orelse=[], type_comment=None))
         return out
-
-    # ---- primal sweep ------------------------------------------------------------
-
-    def primal_block(self, stmts, depth):
-        out = []
-        for s in stmts:
-            out.extend(self.primal_stmt(s, depth))
-        return out
-
-    def primal_stmt(self, s, depth):
-        if isinstance(s, gast.Assign):
-            target = s.targets[0]
-            out = []
-            if isinstance(target, gast.Subscript):
-                saved = call(self.rt("take_saved"), [name(target.value.id),
-                                                     _index_expr(clone(target.slice), self)])
-                if depth:
-                    out.append(self.push_stmt(saved))
-                else:
-                    out.append(assign(self.setitem_saves[id(s)], saved))
-                out.append(s)
-                return out
-            marker = gast.Expr(value=const(None))
-            names = [e.id for e in target.elts] if isinstance(target, gast.Tuple) else \
-                [target.id]
-            if id(s) in self.call_saves:  # a callee's saved values are overwritten too
-                names.append(self.call_saves[id(s)])
-            marker.srcgrad_save = (id(s), names, depth)
-            out.append(marker)
-            if id(s) in self.call_saves:
-                callee = self.resolver.callee(s.value)
-                active_params = self.job.callee_active_params(s.value, callee)
-                fwd, _ = self.job.compile_callee(callee.obj, tuple(p for p, _ in active_params),
-                                                 s.value)
-                fwd_name = self.helper(fwd, fwd.__name__)
-                call_node = clone(s.value)
-                call_node.func = name(fwd_name)
-                out.append(assign(gast.Tuple(elts=[store(target.id),
-                                                   store(self.call_saves[id(s)])],
-                                             ctx=gast.Store()), call_node, s))
-                return out
-            out.append(s)
-            return out
-        if isinstance(s, gast.If):
-            if is_break_guard(s):
-                return [s]
-            return [gast.If(test=s.test, body=self.primal_block(s.body, depth) or [gast.Pass()],
-                            orelse=self.primal_block(s.orelse, depth))]
-        if isinstance(s, gast.While):
-            count = self.loop_counts[id(s)]
-            body = self.primal_block(s.body, depth + 1)
-            incr = assign(count, gast.BinOp(left=name(count), op=gast.Add(), right=const(1)))
-            if body and is_break_guard(body[-1]):
-                body = body[:-1] + [incr, body[-1]]
-            else:
-                body = body + [incr]
-            out = [assign(count, const(0)), gast.While(test=s.test, body=body, orelse=[])]
-            if depth:
-                out.append(self.push_stmt(name(count)))
-            return out
-        if isinstance(s, gast.For):
-            body = self.primal_block(s.body, depth + 1)
-            count = self.loop_counts.get(id(s))
-            out = []
-            if count is not None:
-                out.append(assign(count, const(0)))
-                body = [assign(count, gast.BinOp(left=name(count), op=gast.Add(),
-                                                 right=const(1)))] + body
-            out.append(gast.For(target=s.target, iter=s.iter, body=body, orelse=[],
-                                type_comment=None))
-            if count is not None and depth:
-                out.append(self.push_stmt(name(count)))
-            return out
-        if isinstance(s, gast.Return):
-            return []
-        return [s]
 
     # ---- driver ----------------------------------------------------------------------
 
@@ -722,41 +516,26 @@ class Reverse:
                     self.call_saves[id(s)] = self.namer.fresh("saved")
 
     def run(self, body, output):
+        """The sweeps of the function body `body` (normalized, activity-annotated)
+        whose result is the name `output` (None: no active result)."""
         sweeps = Sweeps()
         self.prepare(body)
         state = {}
         if output is not None and output in self.active:
             state[self.d(output)] = SOME
         adjoint = self.adjoint_block(body, state, 0)
-        primal = self.primal_block(body, 0)
-        needed = _loads(adjoint) - set(self.adjoints.values()) - set(self.ctx.helper_names())
-        assigned = _assign_sites(body)
+        primal = PrimalSweep(self.job, self.loop_counts, self.setitem_saves, self.call_saves,
+                             self.helper, self.push_stmt).block(body, 0)
+        not_primal = set(self.adjoints.values()) | set(self.ctx.helper_names())
         params = self.job.params
-        # decide, per assignment site, whether to save/restore
-        first_defs = _first_definitions(body, params)
-        dead = _dead_restores(adjoint, set(params))
-        # a save is useful only where its restore survives in the adjoint sweep (a loop
-        # with nothing to replay is dropped whole, restores included) and is read
-        restores = set(_markers(adjoint, "srcgrad_restore")) - dead
-        save_sites = {}
-        for (site, xs, depth) in _markers(primal, "srcgrad_save"):
-            for x in xs:
-                if (site, x) in first_defs or (site, x) not in restores:
-                    continue  # no earlier value exists, or nothing reads it
-                if x in needed and (assigned.get(x, 0) > 1 or x in params or depth > 0
-                                    or self.job.in_loop(x)):
-                    save_sites[(site, x)] = depth
-        locals_for = {}
-        for key, depth in save_sites.items():
-            if not depth:
-                locals_for[key] = self.namer.fresh(key[1] + "_old")
-        primal = self.resolve_saves(primal, save_sites, locals_for)
-        adjoint = self.resolve_restores(adjoint, save_sites, locals_for)
-        sweeps.saved_names = _loads(adjoint) - set(self.adjoints.values()) - \
-            set(self.ctx.helper_names())
-        defined_first = {x for (_, x) in first_defs}
+        plan = plan_saves(body, primal, adjoint, params, loads(adjoint) - not_primal,
+                          self.job.in_loop, self.namer.fresh)
+        primal = resolve_saves(primal, plan, self.push_stmt)
+        adjoint = resolve_restores(adjoint, plan, self.pop_expr)
+        sweeps.saved_names = loads(adjoint) - not_primal
+        defined_first = {x for (_, x) in plan.first_defs}
         sweeps.defined_first = defined_first
-        sweeps.preinit = sorted(({x for (_, x) in save_sites} | self.materialized)
+        sweeps.preinit = sorted(({x for (_, x) in plan.sites} | self.materialized)
                                 - set(params) - defined_first)
         # the gradient never changes its arguments: write into copies of them
         sweeps.primal = [assign(p, call(self.rt("copy_value"), [name(p)]))
@@ -767,259 +546,11 @@ class Reverse:
         sweeps.final_states = state
         return sweeps
 
-    def resolve_saves(self, stmts, save_sites, locals_for):
-        out = []
-        for s in stmts:
-            info = getattr(s, "srcgrad_save", None)
-            if info is not None:
-                site, xs, depth = info
-                for x in xs:
-                    if (site, x) in save_sites:
-                        if depth:
-                            out.append(self.push_stmt(name(x)))
-                        else:
-                            out.append(assign(locals_for[(site, x)], name(x)))
-                continue
-            for field in ("body", "orelse"):
-                if getattr(s, field, None):
-                    setattr(s, field, self.resolve_saves(getattr(s, field), save_sites,
-                                                         locals_for) or [gast.Pass()])
-            out.append(s)
-        return out
-
-    def resolve_restores(self, stmts, save_sites, locals_for):
-        out = []
-        for s in stmts:
-            info = getattr(s, "srcgrad_restore", None)
-            if info is not None:
-                if info in save_sites:
-                    value = self.pop_expr() if save_sites[info] else name(locals_for[info])
-                    out.append(assign(info[1], value))
-                continue
-            for field in ("body", "orelse"):
-                if getattr(s, field, None):
-                    setattr(s, field, self.resolve_restores(getattr(s, field), save_sites,
-                                                            locals_for) or [gast.Pass()])
-            if isinstance(s, gast.If) and not _has_code(s.body) and not _has_code(s.orelse):
-                continue  # a branch with nothing left to replay
-            out.append(s)
-        return out
-
-
-def _dead_restores(adjoint, live_at_end):
-    """Restore markers (site, name) whose restored value the rest of the adjoint sweep
-    never reads: by liveness analysis over the structured adjoint code."""
-    dead = set()
-
-    def block(stmts, live, final):
-        for st in reversed(stmts):
-            live = stmt(st, live, final)
-        return live
-
-    def stmt(st, live, final):
-        info = getattr(st, "srcgrad_restore", None)
-        if info is not None:
-            if final and info[1] not in live:
-                dead.add(info)
-            return live - {info[1]}
-        if getattr(st, "srcgrad_comment", False):
-            return live
-        if isinstance(st, gast.If):
-            return block(st.body, live, final) | block(st.orelse, live, final) | \
-                load_names(st.test)
-        if isinstance(st, (gast.For, gast.While)):
-            head = load_names(st.iter if isinstance(st, gast.For) else st.test)
-            cur = set(live)
-            for _ in range(20):
-                new = live | block(st.body, cur, False) | head
-                if new == cur:
-                    break
-                cur = new
-            block(st.body, cur, final)
-            return cur
-        uses = load_names(st)
-        if isinstance(st, gast.AugAssign) and isinstance(st.target, gast.Name):
-            uses.add(st.target.id)
-        defs = store_names(st) if isinstance(st, (gast.Assign, gast.AugAssign)) else set()
-        return (live - defs) | uses
-
-    block(adjoint, set(live_at_end), True)
-    return dead
-
-
-_MATMUL_GRADS = (runtime.matmul_grad_a, runtime.matmul_grad_b, runtime.dot_grad_a,
-                 runtime.dot_grad_b)
-
-# (ndim of a, ndim of b, which operand) -> adjoint of a @ b given its cotangent G.
-# np.dot rather than @: the same product for operands of at most two dimensions, with
-# less call overhead on small arrays.
-_MATMUL_FORMS = {
-    (1, 1, "a"): "G * B", (1, 1, "b"): "G * A",
-    (2, 2, "a"): "np.dot(G, B.T)", (2, 2, "b"): "np.dot(A.T, G)",
-    (2, 1, "a"): "np.outer(G, B)", (2, 1, "b"): "np.dot(A.T, G)",
-    (1, 2, "a"): "np.dot(B, G)", (1, 2, "b"): "np.outer(A, G)",
-}
-
-
-def _call_key(obj, args):
-    """A hashable key for the call obj(*args) over atoms, or None."""
-    parts = []
-    for a in args:
-        if isinstance(a, gast.Name):
-            parts.append(("n", a.id))
-        elif isinstance(a, gast.Constant) and isinstance(a.value, (int, float)):
-            parts.append(("c", a.value))
-        else:
-            return None
-    return (id(obj), tuple(parts))
-
-
-def _template_object(func, globals_):
-    """The object a template's call refers to (`np.where` -> numpy.where), or None."""
-    path = []
-    while isinstance(func, gast.Attribute):
-        path.append(func.attr)
-        func = func.value
-    if not isinstance(func, gast.Name) or func.id not in globals_:
-        return None
-    obj = globals_[func.id]
-    for part in reversed(path):
-        obj = getattr(obj, part, None)
-    return obj
-
-
-def _fold(n):
-    """Fold arithmetic on numeric constants and the identities x ** 1, x * 1, 1 * x."""
-    left, right = n.left, n.right
-    lc = isinstance(left, gast.Constant) and isinstance(left.value, (int, float)) and \
-        not isinstance(left.value, bool)
-    rc = isinstance(right, gast.Constant) and isinstance(right.value, (int, float)) and \
-        not isinstance(right.value, bool)
-    ops = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
-           gast.Mult: lambda a, b: a * b}
-    if lc and rc and type(n.op) in ops:
-        return const(ops[type(n.op)](left.value, right.value))
-    if rc and right.value == 1 and isinstance(n.op, (gast.Pow, gast.Mult, gast.Div)):
-        return left
-    if lc and left.value == 1 and isinstance(n.op, gast.Mult):
-        return right
-    return n
-
-
-def _first_definitions(body, params):
-    """(site, name) pairs of unconditional top-level assignments that define a name
-    before anything else assigns it: such a site overwrites no earlier value."""
-    seen = set(params)
-    out = set()
-    for s in body:
-        if isinstance(s, gast.Assign):
-            t = s.targets[0]
-            names = [e.id for e in t.elts] if isinstance(t, gast.Tuple) else \
-                [t.id] if isinstance(t, gast.Name) else []
-            for n in names:
-                if n not in seen:
-                    out.add((id(s), n))
-        for n in gast.walk(s):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                seen.add(n.id)
-    return out
-
-
-def _index_expr(index, rev):
-    """An index as an expression that can be passed to a helper (slices -> slice(),
-    through the name `rev` binds to the builtin)."""
-    if isinstance(index, gast.Slice):
-        return call(rev.helper(builtins.slice, "slice"),
-                    [index.lower or const(None), index.upper or const(None),
-                     index.step or const(None)])
-    if isinstance(index, gast.Tuple):
-        return gast.Tuple(elts=[_index_expr(e, rev) for e in index.elts], ctx=gast.Load())
-    return index
-
-
-def _may_mix(rule, bound):
-    """Whether a real argument may meet a complex one: then its adjoint is the real
-    part (runtime.real_like, removed at compile time where statically real)."""
-    targets = {st.targets[0].slice.id for st in rule.body if isinstance(st, gast.Assign)
-               and isinstance(st.targets[0], gast.Subscript)}
-    return sum(1 for p in targets if p in bound and not (
-        isinstance(bound[p], gast.Constant) and type(bound[p].value) in (int, float, bool)
-    )) > 1
-
-
-_SELF_REAL = (runtime.unbroadcast, runtime.matmul_grad_a, runtime.matmul_grad_b,
-              runtime.dot_grad_a, runtime.dot_grad_b)
-
-
-def _kept_unbroadcast(template_expr, expr, rule):
-    """Whether `expr` is still the call the template wrote of a helper that takes
-    the real part itself (_SELF_REAL)."""
-    return isinstance(template_expr, gast.Call) and isinstance(expr, gast.Call) and \
-        isinstance(expr.func, gast.Name) and \
-        _template_object(template_expr.func, rule.globals) in _SELF_REAL
-
-
-def _elide(*operands):
-    """No unbroadcast is needed when every other operand is a Python number."""
-    consts = [isinstance(o, gast.Constant) and isinstance(o.value, (int, float))
-              for o in operands]
-    return sum(consts) == len(operands) - 1 or (
-        len(operands) == 2 and isinstance(operands[0], gast.Name)
-        and isinstance(operands[1], gast.Name) and operands[0].id == operands[1].id)
-
-
-def _has_code(stmts):
-    for s in stmts:
-        if getattr(s, "srcgrad_restore", None) is not None or getattr(s, "srcgrad_comment", False):
-            continue
-        if isinstance(s, gast.Pass):
-            continue
-        return True
-    return False
-
-
-def _has_restores(stmts):
-    """Whether restore markers (which may become code) are among `stmts`."""
-    return any(True for _ in _markers(stmts, "srcgrad_restore"))
-
-
-def _markers(stmts, attr):
-    for s in stmts:
-        info = getattr(s, attr, None)
-        if info is not None:
-            yield info
-        for field in ("body", "orelse"):
-            yield from _markers(getattr(s, field, None) or [], attr)
-
-
-def _loads(stmts):
-    names = set()
-    for s in stmts:
-        if not getattr(s, "srcgrad_comment", False):
-            names |= load_names(s)
-    return names
-
-
-def _assign_sites(body):
-    counts = {}
-    for s in statements(body):
-        if isinstance(s, gast.Assign):
-            t = s.targets[0]
-            names = [e.id for e in t.elts] if isinstance(t, gast.Tuple) else \
-                [t.id] if isinstance(t, gast.Name) else []
-            for n in names:
-                counts[n] = counts.get(n, 0) + 1
-        elif isinstance(s, gast.For):
-            counts[s.target.id] = counts.get(s.target.id, 0) + 1
-    return counts
-
 
 def _origin_comment(ctx, origin):
     line = getattr(origin, "lineno", None)
     c = comment("grad of: " + ctx.source_line(line)) if line else comment("")
-    c.srcgrad_comment = True
-    c.srcgrad_line = line
-    return c
+    return annotate(c, OriginLine(line))
 
 
 def _merge_comments(stmts):
@@ -1027,15 +558,16 @@ def _merge_comments(stmts):
     out = []
     last_line = None
     for i, s in enumerate(stmts):
-        if getattr(s, "srcgrad_comment", False):
+        if is_origin_comment(s):
             nxt = stmts[i + 1:]
             upto = []
             for n in nxt:
-                if getattr(n, "srcgrad_comment", False):
+                if is_origin_comment(n):
                     break
                 upto.append(n)
-            if s.srcgrad_line == last_line or not _has_code(upto):
+            line = note(s, OriginLine).line
+            if line == last_line or not has_code(upto):
                 continue
-            last_line = s.srcgrad_line
+            last_line = line
         out.append(s)
     return out

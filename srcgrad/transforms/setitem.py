@@ -9,6 +9,7 @@ from the syntax, which indices are certainly basic.
 import gast
 
 from .activity import statements
+from .markers import restored_into
 
 _INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
 
@@ -79,7 +80,7 @@ def is_basic(index, ints, shapes):
 
 def own_before_restores(adjoint, unowned, rebinding_owns, copy_name):
     """Insert `y = copy_value(y)` before the adjoint sweep restores elements of `y`
-    (`y[idx] = old`, marked `srcgrad_restore_into`) while `y` may hold an array that
+    (`y[idx] = old`, noted `markers.RestoresInto`) while `y` may hold an array that
     someone else sees: the value a vjp returned and the arrays saved for a pullback
     that may run again, or the value value_and_grad returns.
 
@@ -87,8 +88,7 @@ def own_before_restores(adjoint, unowned, rebinding_owns, copy_name):
     (None: every name). `rebinding_owns`: whether a name the sweep rebinds (restores)
     then holds an array the sweep owns (true when the sweep runs only once)."""
     if unowned is None:
-        unowned = {s.srcgrad_restore_into for st in adjoint for s in _walk(st)
-                   if getattr(s, "srcgrad_restore_into", None) is not None}
+        unowned = _restored_into(adjoint)
 
     def copy(n):
         c = gast.Assign(targets=[gast.Name(id=n, ctx=gast.Store(), annotation=None,
@@ -105,7 +105,7 @@ def own_before_restores(adjoint, unowned, rebinding_owns, copy_name):
         """The statements with copies inserted, and the names that may be unowned after."""
         out = []
         for st in stmts:
-            into = getattr(st, "srcgrad_restore_into", None)
+            into = restored_into(st)
             if into is not None:
                 if into in u:
                     out.append(copy(into))
@@ -132,8 +132,8 @@ def own_before_restores(adjoint, unowned, rebinding_owns, copy_name):
 
 
 def _restored_into(stmts):
-    return {s.srcgrad_restore_into for st in stmts for s in _walk(st)
-            if getattr(s, "srcgrad_restore_into", None) is not None}
+    return {restored_into(s) for st in stmts for s in _walk(st)
+            if restored_into(s) is not None}
 
 
 def _rebound(stmts):

@@ -1,0 +1,81 @@
+"""Typed markers the reverse transform leaves in the trees it builds.
+
+Two kinds:
+  * Marker statements (`SaveMarker`, `RestoreMarker`): not code, placeholders that
+    save planning (saves.py) replaces by code or drops before anything is printed.
+  * Notes (`OriginLine`, `RestoresInto`) attached to statements that stay code, read
+    by later passes; `note(node, kind)` reads one, `annotate(node, note)` sets it.
+"""
+import gast
+
+
+class Marker(gast.stmt):
+    """A placeholder statement with no child nodes; never printed."""
+    _fields = ()
+
+
+class SaveMarker(Marker):
+    """Where the primal sweep may save the old values of `names` before the assignment
+    `site` (an id) overwrites them; `depth` > 0 inside a loop (saved on the stack)."""
+
+    def __init__(self, site=None, names=(), depth=0):
+        super().__init__()
+        self.site, self.names, self.depth = site, list(names), depth
+
+
+class RestoreMarker(Marker):
+    """Where the adjoint sweep may restore `name` as it was before the assignment
+    `site` (an id) overwrote it."""
+
+    def __init__(self, site=None, name=None):
+        super().__init__()
+        self.site, self.name = site, name
+
+    @property
+    def key(self):
+        return (self.site, self.name)
+
+
+class Note:
+    """Base of the notes attached to statements that stay code."""
+
+
+class OriginLine(Note):
+    """On a `# grad of:` comment: the user's line whose adjoint follows (or None)."""
+
+    def __init__(self, line):
+        self.line = line
+
+
+class RestoresInto(Note):
+    """On `y[idx] = old` of the adjoint sweep: it writes into the array `name` (see
+    setitem.own_before_restores)."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+_ATTR = "srcgrad_notes"
+
+
+def annotate(node, note):
+    """Attach `note` to `node` (one note of each kind) and return `node`."""
+    notes = dict(getattr(node, _ATTR, None) or {})
+    notes[type(note)] = note
+    setattr(node, _ATTR, notes)
+    return node
+
+
+def note(node, kind):
+    """The note of class `kind` attached to `node`, or None."""
+    return (getattr(node, _ATTR, None) or {}).get(kind)
+
+
+def is_origin_comment(node):
+    return note(node, OriginLine) is not None
+
+
+def restored_into(node):
+    """The array name a restore of elements writes into, or None."""
+    n = note(node, RestoresInto)
+    return n.name if n is not None else None

@@ -1,0 +1,198 @@
+"""Reverse mode's refinements of instantiated templates (templates.Hooks): unbroadcast
+elided or written as a sum where shapes are known, matrix-product and reduction
+adjoints written out, calls the primal sweep already computed reused, `np.where` with a
+constant condition chosen, and a real argument's adjoint taken as a real part where a
+complex one may meet it."""
+import gast
+import numpy as np
+
+from .. import runtime
+from .syntax import call, const, name, rename, store_names
+from .templates import Hooks, template_object
+
+
+class Shapes:
+    """Static shapes (job.shapes: name -> tuple) of names and Python numbers."""
+
+    def __init__(self, shapes):
+        self.shapes = shapes
+
+    def of(self, node):
+        if isinstance(node, gast.Name):
+            return self.shapes.get(node.id)
+        if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
+            return ()
+        return None
+
+
+class ReverseHooks(Hooks):
+    """The refinements for one instantiation of `rule` with arguments `bound`, whose
+    result is named `y`.
+
+    `elide`: no unbroadcast is needed (every other operand is a Python number);
+    `available`: {call key: name} of calls computed before (see available_calls);
+    `reals`: names statically real; `helper(obj, preferred)` names a global."""
+
+    def __init__(self, rule, bound, y, shapes, reals, available, helper, elide=False):
+        self.rule, self.y, self.shapes, self.available = rule, y, Shapes(shapes), available
+        self.helper, self.elide = helper, elide
+        self.mixes = not elide and y not in reals and _may_mix(rule, bound)
+
+    def unbroadcast(self, n):
+        if self.elide or self.same_shape(n.args[1]):
+            return n.args[0]
+        return self.inline_unbroadcast(n)
+
+    def matmul(self, n, fobj):
+        """The adjoint of a product of vectors/matrices of statically known ranks,
+        written out (g @ b.T, a.T @ g, ...) instead of a helper call."""
+        g, a, b = n.args
+        sa, sb = self.shapes.of(a), self.shapes.of(b)
+        if sa is None or sb is None or not 1 <= len(sa) <= 2 or not 1 <= len(sb) <= 2:
+            return n
+        which = "a" if fobj in (runtime.matmul_grad_a, runtime.dot_grad_a) else "b"
+        form = _MATMUL_FORMS[(len(sa), len(sb), which)]
+        expr = gast.parse(form, mode="eval").body
+        npn = self.helper(np, "np")
+        return rename(expr, {"G": g, "A": a, "B": b, "np": npn})
+
+    def reduction(self, n, fobj):
+        """The adjoint of a sum or mean over all elements of an array of known shape:
+        the cotangent broadcast back (a view), with no helper call."""
+        g, x, axis, keepdims = (list(n.args) + [const(None), const(False)])[:4]
+        shape = self.shapes.of(x)
+        if shape is None or not isinstance(axis, gast.Constant) or axis.value is not None \
+                or not isinstance(keepdims, gast.Constant):
+            return n
+        npn = name(self.helper(np, "np"))
+        size = int(np.prod(shape))
+        if fobj is runtime.mean_grad and size:  # an empty x: its gradient is empty
+            g = gast.BinOp(left=g, op=gast.Div(), right=const(size))
+        if shape == ():
+            return g
+        return call(gast.Attribute(value=npn, attr="broadcast_to", ctx=gast.Load()),
+                    [g, const(shape)])
+
+    def where(self, n):
+        if isinstance(n.args[0], gast.Constant):
+            return n.args[1] if n.args[0].value else n.args[2]
+        return n
+
+    def reuse(self, fobj, n):
+        known = self.available.get(call_key(fobj, n.args))
+        return name(known) if known is not None else None
+
+    def contribution(self, template_expr, expr, arg):
+        if self.mixes and not _kept_unbroadcast(template_expr, expr, self.rule):
+            return call(name(self.helper(runtime.real_like, "real_like")), [expr, name(arg)])
+        return expr
+
+    def same_shape(self, node):
+        """Whether `node` is statically known to have the shape of the result (after a
+        template's substitution, before its names are bound)."""
+        shapes = self.shapes.shapes
+        if isinstance(node, gast.Name) and node.id in shapes and self.y in shapes:
+            return shapes[node.id] == shapes[self.y]
+        return False
+
+    def inline_unbroadcast(self, n):
+        """unbroadcast(g, x) as one `g.sum(axis=...)` when the shapes of g (that of y)
+        and x are known statically; the helper call otherwise. The method form is
+        used because g is then known to be an array, and it skips np.sum's dispatch."""
+        gs, xs = self.shapes.shapes.get(self.y), self.shapes.of(n.args[1])
+        if gs is None or xs is None or len(xs) > len(gs):
+            return n
+        lead = len(gs) - len(xs)
+        kept = [lead + i for i, k in enumerate(xs) if k == 1 and gs[lead + i] != 1]
+        axes = list(range(lead)) + kept
+        if not axes:
+            return n.args[0]
+        keywords = [gast.keyword(arg="axis", value=const(
+            axes[0] if len(axes) == 1 else tuple(axes)))]
+        if not lead:
+            keywords.append(gast.keyword(arg="keepdims", value=const(True)))
+        total = call(gast.Attribute(value=n.args[0], attr="sum", ctx=gast.Load()), [],
+                     keywords)
+        if not lead or not kept:
+            return total
+        return call(gast.Attribute(value=total, attr="reshape", ctx=gast.Load()),
+                    [const(tuple(xs))])
+
+
+def available_calls(stmts, resolver):
+    """For each statement of a block, the pure NumPy calls computed earlier in the
+    block whose operands and result are unchanged since: {key: name}. An adjoint
+    template that needs the same call (cos(x) in the rule of sin) reads the name."""
+    avail, out = {}, []
+    for st in stmts:
+        out.append(dict(avail))
+        changed = store_names(st) | {n.value.id for n in gast.walk(st)
+                                     if isinstance(n, gast.Subscript)
+                                     and isinstance(n.ctx, gast.Store)
+                                     and isinstance(n.value, gast.Name)}
+        avail = {k: v for k, v in avail.items()
+                 if v not in changed and not (set(k[1]) & {("n", c) for c in changed})}
+        if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) and \
+                isinstance(st.value, gast.Call) and not st.value.keywords:
+            callee = resolver.callee(st.value)
+            key = call_key(callee.obj, st.value.args)
+            if callee.kind == "rule" and isinstance(callee.obj, np.ufunc) and key and \
+                    ("n", st.targets[0].id) not in key[1]:
+                avail.setdefault(key, st.targets[0].id)
+    return out
+
+
+def call_key(obj, args):
+    """A hashable key for the call obj(*args) over atoms, or None."""
+    parts = []
+    for a in args:
+        if isinstance(a, gast.Name):
+            parts.append(("n", a.id))
+        elif isinstance(a, gast.Constant) and isinstance(a.value, (int, float)):
+            parts.append(("c", a.value))
+        else:
+            return None
+    return (id(obj), tuple(parts))
+
+
+def no_unbroadcast_needed(*operands):
+    """No unbroadcast is needed when every other operand is a Python number."""
+    consts = [isinstance(o, gast.Constant) and isinstance(o.value, (int, float))
+              for o in operands]
+    return sum(consts) == len(operands) - 1 or (
+        len(operands) == 2 and isinstance(operands[0], gast.Name)
+        and isinstance(operands[1], gast.Name) and operands[0].id == operands[1].id)
+
+
+# (ndim of a, ndim of b, which operand) -> adjoint of a @ b given its cotangent G.
+# np.dot rather than @: the same product for operands of at most two dimensions, with
+# less call overhead on small arrays.
+_MATMUL_FORMS = {
+    (1, 1, "a"): "G * B", (1, 1, "b"): "G * A",
+    (2, 2, "a"): "np.dot(G, B.T)", (2, 2, "b"): "np.dot(A.T, G)",
+    (2, 1, "a"): "np.outer(G, B)", (2, 1, "b"): "np.dot(A.T, G)",
+    (1, 2, "a"): "np.dot(B, G)", (1, 2, "b"): "np.outer(A, G)",
+}
+
+
+def _may_mix(rule, bound):
+    """Whether a real argument may meet a complex one: then its adjoint is the real
+    part (runtime.real_like, removed at compile time where statically real)."""
+    targets = {st.targets[0].slice.id for st in rule.body if isinstance(st, gast.Assign)
+               and isinstance(st.targets[0], gast.Subscript)}
+    return sum(1 for p in targets if p in bound and not (
+        isinstance(bound[p], gast.Constant) and type(bound[p].value) in (int, float, bool)
+    )) > 1
+
+
+# helpers that take the real part of their result themselves (see runtime.py)
+SELF_REAL = (runtime.unbroadcast, runtime.matmul_grad_a, runtime.matmul_grad_b,
+             runtime.dot_grad_a, runtime.dot_grad_b)
+
+
+def _kept_unbroadcast(template_expr, expr, rule):
+    """Whether `expr` is still the call the template wrote of a helper that takes
+    the real part itself (SELF_REAL)."""
+    return isinstance(template_expr, gast.Call) and isinstance(expr, gast.Call) and \
+        isinstance(expr.func, gast.Name) and \
+        template_object(template_expr.func, rule.globals) in SELF_REAL

@@ -1,0 +1,189 @@
+"""Save/restore planning of reverse mode.
+
+The sweeps are first built with placeholders: before each assignment of the primal
+sweep a `SaveMarker` (the names it overwrites), after its adjoint a `RestoreMarker`
+per name. `plan_saves` decides which old values are worth keeping (the adjoint sweep
+reads them, an earlier value exists, and the restore survives), and `resolve_saves` /
+`resolve_restores` replace the markers by code (a local, or the per-call stack inside
+loops) or drop them.
+"""
+import gast
+
+from .activity import statements
+from .markers import Marker, RestoreMarker, SaveMarker, is_origin_comment
+from .syntax import assign, load_names, name, store_names
+
+
+class SavePlan:
+    """`sites`: {(site, name): depth} of the old values saved; `locals`: {(site, name):
+    local holding it} for those saved outside loops (depth 0); `first_defs`: the
+    (site, name) assignments that overwrite no earlier value."""
+
+    def __init__(self, sites, locals_, first_defs):
+        self.sites, self.locals, self.first_defs = sites, locals_, first_defs
+
+
+def plan_saves(body, primal, adjoint, params, needed, in_loop, fresh):
+    """Which old values to save, given the original `body`, the swept `primal` and
+    `adjoint` (with markers), the names the adjoint reads (`needed`), `in_loop(x)`
+    (whether x is assigned in a loop) and `fresh(base)` for locals' names."""
+    assigned = _assign_sites(body)
+    first_defs = first_definitions(body, params)
+    dead = dead_restores(adjoint, set(params))
+    # a save is useful only where its restore survives in the adjoint sweep (a loop
+    # with nothing to replay is dropped whole, restores included) and is read
+    restores = {m.key for m in markers(adjoint, RestoreMarker)} - dead
+    sites = {}
+    for m in markers(primal, SaveMarker):
+        for x in m.names:
+            if (m.site, x) in first_defs or (m.site, x) not in restores:
+                continue  # no earlier value exists, or nothing reads it
+            if x in needed and (assigned.get(x, 0) > 1 or x in params or m.depth > 0
+                                or in_loop(x)):
+                sites[(m.site, x)] = m.depth
+    locals_ = {}
+    for key, depth in sites.items():
+        if not depth:
+            locals_[key] = fresh(key[1] + "_old")
+    return SavePlan(sites, locals_, first_defs)
+
+
+def resolve_saves(stmts, plan, push):
+    """The primal sweep with its save markers replaced: `x_old = x`, or `push(x)`."""
+    out = []
+    for s in stmts:
+        if isinstance(s, SaveMarker):
+            for x in s.names:
+                if (s.site, x) in plan.sites:
+                    if s.depth:
+                        out.append(push(name(x)))
+                    else:
+                        out.append(assign(plan.locals[(s.site, x)], name(x)))
+            continue
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                setattr(s, field, resolve_saves(getattr(s, field), plan, push)
+                        or [gast.Pass()])
+        out.append(s)
+    return out
+
+
+def resolve_restores(stmts, plan, pop):
+    """The adjoint sweep with its restore markers replaced: `x = x_old`, or
+    `x = pop()`; a branch left with nothing to replay is dropped."""
+    out = []
+    for s in stmts:
+        if isinstance(s, RestoreMarker):
+            if s.key in plan.sites:
+                value = pop() if plan.sites[s.key] else name(plan.locals[s.key])
+                out.append(assign(s.name, value))
+            continue
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                setattr(s, field, resolve_restores(getattr(s, field), plan, pop)
+                        or [gast.Pass()])
+        if isinstance(s, gast.If) and not has_code(s.body) and not has_code(s.orelse):
+            continue  # a branch with nothing left to replay
+        out.append(s)
+    return out
+
+
+def dead_restores(adjoint, live_at_end):
+    """Restore markers' keys (site, name) whose restored value the rest of the adjoint
+    sweep never reads: by liveness analysis over the structured adjoint code."""
+    dead = set()
+
+    def block(stmts, live, final):
+        for st in reversed(stmts):
+            live = stmt(st, live, final)
+        return live
+
+    def stmt(st, live, final):
+        if isinstance(st, RestoreMarker):
+            if final and st.name not in live:
+                dead.add(st.key)
+            return live - {st.name}
+        if is_origin_comment(st):
+            return live
+        if isinstance(st, gast.If):
+            return block(st.body, live, final) | block(st.orelse, live, final) | \
+                load_names(st.test)
+        if isinstance(st, (gast.For, gast.While)):
+            head = load_names(st.iter if isinstance(st, gast.For) else st.test)
+            cur = set(live)
+            for _ in range(20):
+                new = live | block(st.body, cur, False) | head
+                if new == cur:
+                    break
+                cur = new
+            block(st.body, cur, final)
+            return cur
+        uses = load_names(st)
+        if isinstance(st, gast.AugAssign) and isinstance(st.target, gast.Name):
+            uses.add(st.target.id)
+        defs = store_names(st) if isinstance(st, (gast.Assign, gast.AugAssign)) else set()
+        return (live - defs) | uses
+
+    block(adjoint, set(live_at_end), True)
+    return dead
+
+
+def first_definitions(body, params):
+    """(site, name) pairs of unconditional top-level assignments that define a name
+    before anything else assigns it: such a site overwrites no earlier value."""
+    seen = set(params)
+    out = set()
+    for s in body:
+        if isinstance(s, gast.Assign):
+            for n in _assigned(s.targets[0]):
+                if n not in seen:
+                    out.add((id(s), n))
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                seen.add(n.id)
+    return out
+
+
+def has_code(stmts):
+    """Whether `stmts` hold more than markers, origin comments and `pass`."""
+    return any(not (isinstance(s, (Marker, gast.Pass)) or is_origin_comment(s))
+               for s in stmts)
+
+
+def has_restores(stmts):
+    """Whether restore markers (which may become code) are among `stmts`."""
+    return any(True for _ in markers(stmts, RestoreMarker))
+
+
+def markers(stmts, kind):
+    """The markers of class `kind` in `stmts` and their nested blocks, in order."""
+    for s in stmts:
+        if isinstance(s, kind):
+            yield s
+        for field in ("body", "orelse"):
+            yield from markers(getattr(s, field, None) or [], kind)
+
+
+def loads(stmts):
+    """Names the statements read (origin comments read nothing)."""
+    names = set()
+    for s in stmts:
+        if not is_origin_comment(s):
+            names |= load_names(s)
+    return names
+
+
+def _assigned(target):
+    return [e.id for e in target.elts] if isinstance(target, gast.Tuple) else \
+        [target.id] if isinstance(target, gast.Name) else []
+
+
+def _assign_sites(body):
+    counts = {}
+    for s in statements(body):
+        if isinstance(s, gast.Assign):
+            for n in _assigned(s.targets[0]):
+                counts[n] = counts.get(n, 0) + 1
+        elif isinstance(s, gast.For):
+            counts[s.target.id] = counts.get(s.target.id, 0) + 1
+    return counts
