@@ -8,16 +8,25 @@ when a derivative must flow through them. Literal-range loops are unrolled accor
 to `ctx.unroll`; other `for` loops become loops over a `range` object.
 """
 import builtins
+import enum
 
 import gast
 
 from .. import runtime
 from .jumps import contains, is_docstring
-from .syntax import (assign, call, clone, const, dotted_path, is_atom, is_break_guard,
-                     located, name, store, store_names)
+from .syntax import (all_names, assign, call, clone, const, dotted_path, is_atom,
+                     is_break_guard, located, name, store, store_names)
 
 UNROLL_AUTO_LIMIT = 16  # literal-range trip counts unrolled by unroll="auto"
 UNROLL_AUTO_BODY = 12   # ... when the body has at most this many statements
+
+
+class Iterable(enum.Enum):
+    """What a `for` loop iterates over, which decides the loop it becomes."""
+    RANGE = "the builtin range()"
+    ENUMERATE = "the builtin enumerate()"
+    ZIP = "the builtin zip()"
+    SEQUENCE = "anything else: indexed by position"
 
 
 class ANormalForm:
@@ -121,7 +130,7 @@ class ANormalForm:
     def assign_to(self, target, value, out):
         if isinstance(target, gast.Name):
             op = self.operation(value, out)
-            if target.id in _names_in(op):  # keep targets out of operands
+            if target.id in all_names(op):  # keep targets out of operands
                 tmp = self.temp()
                 out.append(assign(tmp, op))
                 op = name(tmp)
@@ -203,7 +212,7 @@ class ANormalForm:
     def stmt_For(self, s, out):
         it = s.iter
         kind = self.iter_kind(it)
-        if kind == "range":
+        if kind is Iterable.RANGE:
             if len(it.args) not in (1, 2, 3) or it.keywords:
                 raise self.ctx.error("range() takes 1 to 3 positional arguments", it)
             unrolled = self.try_unroll(s)
@@ -228,18 +237,18 @@ class ANormalForm:
         """(count, item): how many items the iterable `it` has and the item at index k.
         enumerate() and zip() are taken apart; anything else is indexed."""
         kind = self.iter_kind(it)
-        if kind == "enumerate":
+        if kind is Iterable.ENUMERATE:
             count, item = self.iter_plan(it.args[0], k, out)
             index = name(k) if len(it.args) == 1 else gast.BinOp(
                 left=name(k), op=gast.Add(), right=self.atom(it.args[1], out))
             return count, gast.Tuple(elts=[index, item], ctx=gast.Load())
-        if kind == "zip":
+        if kind is Iterable.ZIP:
             plans = [self.iter_plan(a, k, out) for a in it.args]
             counts = [c for c, _ in plans]
             count = counts[0] if len(counts) == 1 else \
                 call(self.ctx.helper("min", builtins.min), counts)
             return count, gast.Tuple(elts=[i for _, i in plans], ctx=gast.Load())
-        if kind == "range":
+        if kind is Iterable.RANGE:
             rng = self.named(it, out, "steps")
             length = self.ctx.helper("len", builtins.len)
             return call(length, [name(rng)]), gast.Subscript(value=name(rng), slice=name(k),
@@ -264,14 +273,14 @@ class ANormalForm:
                 and it.func.id not in self.locals:
             fid = it.func.id  # the builtin, unless the module defines its own
             if fid == "range" and self.ctx.resolves_to(fid, builtins.range):
-                return "range"
+                return Iterable.RANGE
             if fid == "enumerate" and 1 <= len(it.args) <= 2 and not it.keywords and \
                     self.ctx.resolves_to(fid, builtins.enumerate):
-                return "enumerate"
+                return Iterable.ENUMERATE
             if fid == "zip" and it.args and not it.keywords and \
                     self.ctx.resolves_to(fid, builtins.zip):
-                return "zip"
-        return "sequence"
+                return Iterable.ZIP
+        return Iterable.SEQUENCE
 
     def try_unroll(self, s):
         mode = self.ctx.unroll
@@ -438,10 +447,6 @@ class ANormalForm:
         if any(isinstance(x, gast.Starred) for x in e.elts):
             return self.opaque(e)
         return gast.List(elts=[self.atom(x, out) for x in e.elts], ctx=gast.Load())
-
-
-def _names_in(node):
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
 
 def _count_stmts(stmts):

@@ -23,10 +23,10 @@ import numpy as np
 from ..errors import UnsupportedSyntaxError
 from .. import runtime
 from ..resolve import operator_for
-from .activity import popped_list, pushed_list, statements, value_kind
+from .activity import ValueKind, value_kind
 from .setitem import int_names, is_basic, written_params
 from .syntax import (assign, call, clone, comment, const, is_break_guard, load_names, name,
-                     rename, store, store_names)
+                     popped_list, pushed_list, rename, statements, store, store_names)
 
 ZERO, OWNED, SOME = "zero", "owned", "some"
 
@@ -213,7 +213,7 @@ class Reverse:
         kind = value_kind(value, self.resolver)
         out = []
         dy = name(self.d(y))
-        if kind == "copy":
+        if kind is ValueKind.COPY:
             if value.id in self.active:
                 self.accumulate(value.id, dy, state, out)
             return out
@@ -227,9 +227,9 @@ class Reverse:
             return out
         if isinstance(value, gast.Subscript):
             return self.adj_getitem(value, y, state)
-        if kind == "call":
+        if kind is ValueKind.CALL:
             return self.adj_call(s, y, state)
-        if kind != "op":
+        if kind is not ValueKind.OP:
             return out
         if isinstance(value, gast.BinOp):
             rule = self.rule_for(operator_for(value.op))
@@ -718,7 +718,7 @@ class Reverse:
                 if isinstance(target, gast.Subscript):
                     self.setitem_saves[id(s)] = self.namer.fresh(target.value.id + "_old")
                 elif isinstance(target, gast.Name) and target.id in self.active and \
-                        value_kind(s.value, self.resolver) == "call":
+                        value_kind(s.value, self.resolver) is ValueKind.CALL:
                     self.call_saves[id(s)] = self.namer.fresh("saved")
 
     def run(self, body, output):

@@ -8,7 +8,7 @@ from the syntax, which indices are certainly basic.
 """
 import gast
 
-from .activity import statements
+from .syntax import statements
 
 _INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
 
