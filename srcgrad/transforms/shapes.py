@@ -15,7 +15,6 @@ import numpy as np
 from .activity import ValueKind, value_kind
 from .syntax import statements
 
-_CONFLICT = "conflict"
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 
 
