@@ -157,7 +157,7 @@ def _scaled(y, x):
 
 
 def test_temporaries_are_renamed_in_order_and_constants_folded():
-    rule = Rule(_scaled)
+    rule = Rule.from_template(_scaled)
     pieces = list(templates.instantiate(rule, {"x": name("u")}, _names("v", "dv")))
     assert [type(p) for p in pieces] == [Temporary, Contribution]
     assert pieces[0].name == "t_1" and _src(pieces[0].expr) == "u * 3.0"

@@ -9,21 +9,15 @@ of its assignments is), which is conservative and never misses a derivative.
 It refuses, with a located error, operations that would need a derivative srcgrad
 does not have.
 """
+import enum
+
 import gast
 
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..resolve import operator_for
 from .. import rules
 from .mutation import check_statement
-from .syntax import load_names
-
-
-def statements(body):
-    """Every statement in `body`, nested ones included, in source order."""
-    for s in body:
-        yield s
-        for field in ("body", "orelse"):
-            yield from statements(getattr(s, field, None) or [])
+from .syntax import load_names, popped_list, pushed_list, statements
 
 
 def flows(stmt, resolver):
@@ -46,7 +40,7 @@ def flows(stmt, resolver):
     if isinstance(target, gast.Tuple):
         return tuple(e.id for e in target.elts), _names(value)
     kind = value_kind(value, resolver)
-    if kind in ("none", "stop", "nondiff"):
+    if kind in (ValueKind.NONE, ValueKind.STOP, ValueKind.NONDIFF):
         return (), ()
     if isinstance(value, gast.Subscript):
         # an index holding a derivative (np.r_[x, y]) is refused by mutation.py
@@ -56,58 +50,51 @@ def flows(stmt, resolver):
     return (target.id,), _names(value)
 
 
-def pushed_list(stmt, resolver):
-    """The local list name of a statement `L.append(v)`, else None."""
-    v = stmt.value if isinstance(stmt, gast.Expr) else None
-    if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) and \
-            v.func.attr == "append" and len(v.args) == 1 and not v.keywords and \
-            isinstance(v.func.value, gast.Name) and v.func.value.id in resolver.locals:
-        return v.func.value.id
-    return None
-
-
-def popped_list(value, resolver):
-    """The local list name of a right-hand side `L.pop()`, else None."""
-    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-            value.func.attr == "pop" and not value.args and not value.keywords and \
-            isinstance(value.func.value, gast.Name) and value.func.value.id in resolver.locals:
-        return value.func.value.id
-    return None
-
-
 def _names(node):
     return load_names(node)
 
 
+class ValueKind(enum.Enum):
+    """How a normalized right-hand side treats derivatives (see value_kind)."""
+    NONE = "a constant: no derivative"
+    COPY = "a name: the derivative is copied"
+    OP = "an operation with a derivative rule"
+    CALL = "a call of a user function, differentiated from its source"
+    STOP = "stop_gradient(): no derivative flows"
+    NONDIFF = "a comparison, or an operation without a derivative"
+    POP = "L.pop() of a local list"
+    UNKNOWN = "a call or attribute with no known rule"
+    OPAQUE = "an expression srcgrad does not decompose"
+
+
+_CALLEE_KINDS = {"rule": ValueKind.OP, "nondiff": ValueKind.NONDIFF, "stop": ValueKind.STOP,
+                 "user": ValueKind.CALL}
+
+
 def value_kind(value, resolver):
-    """How a normalized right-hand side treats derivatives:
-    copy, op (has a rule), call (user function), stop, nondiff, unknown, opaque, none."""
+    """The ValueKind of a normalized right-hand side."""
     if getattr(value, "srcgrad_opaque", False):
-        return "opaque"
+        return ValueKind.OPAQUE
     if isinstance(value, gast.Constant):
-        return "none"
+        return ValueKind.NONE
     if isinstance(value, gast.Name):
-        return "copy"
+        return ValueKind.COPY
     if isinstance(value, (gast.Compare, gast.BoolOp)):
-        return "nondiff"
-    if isinstance(value, gast.BinOp):
+        return ValueKind.NONDIFF
+    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
         op = operator_for(value.op)
-        return "nondiff" if rules.is_nondifferentiable(op) else "op"
-    if isinstance(value, gast.UnaryOp):
-        op = operator_for(value.op)
-        return "nondiff" if rules.is_nondifferentiable(op) else "op"
+        return ValueKind.NONDIFF if rules.is_nondifferentiable(op) else ValueKind.OP
     if isinstance(value, (gast.Tuple, gast.List, gast.Subscript)):
-        return "op"
+        return ValueKind.OP
     if isinstance(value, gast.Attribute):
         callee = resolver.attribute(value.attr)
-        return {"rule": "op", "nondiff": "nondiff"}.get(callee.kind, "unknown")
+        return {"rule": ValueKind.OP, "nondiff": ValueKind.NONDIFF}.get(
+            callee.kind, ValueKind.UNKNOWN)
     if isinstance(value, gast.Call):
         if popped_list(value, resolver) is not None:
-            return "pop"
-        callee = resolver.callee(value)
-        return {"rule": "op", "nondiff": "nondiff", "stop": "stop", "user": "call"}.get(
-            callee.kind, "unknown")
-    return "opaque"
+            return ValueKind.POP
+        return _CALLEE_KINDS.get(resolver.callee(value).kind, ValueKind.UNKNOWN)
+    return ValueKind.OPAQUE
 
 
 def activity(tree, wrt, output, resolver, ctx):
@@ -154,12 +141,12 @@ def _check(stmt, resolver, ctx, active, params):
     if isinstance(target, gast.Subscript) or isinstance(target, gast.Tuple):
         return
     kind = value_kind(value, resolver)
-    if kind == "opaque":
+    if kind is ValueKind.OPAQUE:
         raise ctx.error("srcgrad cannot differentiate through this expression "
                         f"({type(value).__name__}).", value, UnsupportedSyntaxError,
                         hint="Rewrite it with plain operations, or wrap it in "
                              "srcgrad.stop_gradient() if no derivative should flow.")
-    if kind == "unknown":
+    if kind is ValueKind.UNKNOWN:
         callee = None if isinstance(value, gast.Attribute) else resolver.callee(value)
         if callee is not None and callee.reason:  # e.g. a call through a local alias
             raise ctx.error(callee.reason + ".", value, NoRuleError,

@@ -75,7 +75,7 @@ def _mark(func, chosen, before, resolver):
     targets = {id(n) for i, n in enumerate(gast.walk(func)) if i in chosen}
     markers = {}
 
-    class _M(gast.NodeTransformer):
+    class _SitesToMarkers(gast.NodeTransformer):
         def visit_Call(self, n):
             self.generic_visit(n)
             if id(n) in targets:
@@ -92,7 +92,7 @@ def _mark(func, chosen, before, resolver):
                 markers[m] = (scalar, expr_shape(n, before, resolver))
                 return name(m)
             return n
-    _M().visit(func)
+    _SitesToMarkers().visit(func)
     if any(v is None or v[1] is None for v in markers.values()):
         return None
     return markers

@@ -22,7 +22,7 @@ import gast
 import numpy as np
 
 from .. import runtime
-from .activity import popped_list
+from .syntax import popped_list
 from .kinds import infer_kinds
 
 REAL = "real"
@@ -64,7 +64,7 @@ def drop_real_helpers(func, arg_kinds, resolver, stack):
         return
     env = dict.fromkeys(real_names(func, arg_kinds, resolver, stack), REAL)
 
-    class _D(gast.NodeTransformer):
+    class _DropRealHelpers(gast.NodeTransformer):
         def visit_Call(self, node):
             self.generic_visit(node)
             probe = _HELPERS.get(id(resolver.static_object(node.func)))
@@ -72,7 +72,7 @@ def drop_real_helpers(func, arg_kinds, resolver, stack):
                     _kind(node.args[probe], env, resolver) == REAL:
                 return node.args[0]
             return node
-    _D().visit(func)
+    _DropRealHelpers().visit(func)
 
 
 def _real_kind(v):

@@ -4,12 +4,13 @@ Entry: `float64_names(func, arg_kinds, resolver) -> set of names`, and
 `is_float64(expr, names, resolver)`.
 
 Used to return a gradient as it is, without the run-time `cast_like`, when it is
-already a fresh float64 array of the argument's shape. The lattice is tiny: F64 (a
-float64 array or NumPy scalar), WEAK (a Python int or float, which NumPy's promotion
-rules never let change an array's dtype) and unknown. A name is F64 only if every
+already a fresh float64 array of the argument's shape. The lattice is tiny: FLOAT64 (a
+float64 array or NumPy scalar), PYTHON_NUMBER (a Python int or float, which NumPy's promotion
+rules never let change an array's dtype) and unknown. A name is FLOAT64 only if every
 assignment to it is (flow-insensitive, iterated to a fixpoint); anything not covered
 by the rules below is unknown, which keeps the cast.
 """
+import enum
 import functools
 
 import gast
@@ -18,7 +19,12 @@ import numpy as np
 from .kinds import infer_kinds
 
 
-F64, WEAK = "f8", "weak"
+class Dtype(enum.Enum):
+    """The lattice's known kinds (unknown is the absence of a kind)."""
+    FLOAT64 = "float64 array or NumPy scalar"
+    PYTHON_NUMBER = "Python int or float"  # weakly typed: cannot change an array's dtype
+
+
 _ARITH = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult, gast.USub,
           gast.UAdd)
 _PRODUCTS = (np.dot, np.outer, np.matmul)
@@ -30,15 +36,15 @@ def float64_names(func, arg_kinds, resolver):
     env = {}
     for k, v in arg_kinds.items():
         if v == np.dtype(np.float64).str:
-            env[k] = F64
+            env[k] = Dtype.FLOAT64
         elif v in ("float", "int"):
-            env[k] = WEAK
+            env[k] = Dtype.PYTHON_NUMBER
     env = infer_kinds(func, env, lambda value, env: _kind(value, env, resolver))
-    return {n for n, k in env.items() if k == F64}
+    return {n for n, k in env.items() if k == Dtype.FLOAT64}
 
 
 def is_float64(expr, names, resolver):
-    return _kind(expr, {n: F64 for n in names}, resolver) == F64
+    return _kind(expr, {n: Dtype.FLOAT64 for n in names}, resolver) == Dtype.FLOAT64
 
 
 def is_product(obj):
@@ -48,7 +54,7 @@ def is_product(obj):
 
 def _kind(node, env, resolver):
     if isinstance(node, gast.Constant):
-        return WEAK if type(node.value) in (int, float) else None
+        return Dtype.PYTHON_NUMBER if type(node.value) in (int, float) else None
     if isinstance(node, gast.Name):
         return env.get(node.id)
     if isinstance(node, gast.BinOp) and isinstance(node.op, _ARITH):
@@ -56,18 +62,18 @@ def _kind(node, env, resolver):
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, _ARITH):
         return _kind(node.operand, env, resolver)
     if isinstance(node, gast.Attribute) and node.attr == "T":
-        return F64 if _kind(node.value, env, resolver) == F64 else None
+        return Dtype.FLOAT64 if _kind(node.value, env, resolver) == Dtype.FLOAT64 else None
     if not isinstance(node, gast.Call) or node.keywords and not _axis_only(node):
         return None
     func = node.func
     obj = resolver.static_object(func)
     if obj is None and isinstance(func, gast.Attribute) and func.attr in _METHODS:
         receiver = _kind(func.value, env, resolver)
-        if receiver != F64 or func.attr in ("sum", "mean") and node.args:
+        if receiver != Dtype.FLOAT64 or func.attr in ("sum", "mean") and node.args:
             return None  # a positional axis or dtype: not followed
         if func.attr == "dot":
             return _promote([receiver] + [_kind(a, env, resolver) for a in node.args])
-        return F64  # reductions and reshapes of float64 stay float64
+        return Dtype.FLOAT64  # reductions and reshapes of float64 stay float64
     if obj is None:
         return None
     args = [_kind(a, env, resolver) for a in node.args]
@@ -78,9 +84,9 @@ def _kind(node, env, resolver):
     if is_product(obj) and len(args) == 2:
         return _promote(args)
     if obj is np.float64 and len(args) == 1 and args[0] is not None:
-        return F64
+        return Dtype.FLOAT64
     if obj is np.sum and len(args) == 1:
-        return F64 if args[0] == F64 else None
+        return Dtype.FLOAT64 if args[0] == Dtype.FLOAT64 else None
     return None
 
 
@@ -89,10 +95,10 @@ def _axis_only(call):
 
 
 def _promote(kinds):
-    """F64 if the operands are F64 or Python numbers and at least one is F64."""
+    """FLOAT64 if the operands are FLOAT64 or Python numbers and at least one is FLOAT64."""
     if any(k is None for k in kinds):
         return None
-    return F64 if F64 in kinds else WEAK
+    return Dtype.FLOAT64 if Dtype.FLOAT64 in kinds else Dtype.PYTHON_NUMBER
 
 
 @functools.lru_cache(maxsize=None)

@@ -10,7 +10,7 @@ at the fixpoint, its targets become unknown and the iteration resumes.
 """
 import gast
 
-from .activity import statements
+from .syntax import all_names, statements
 
 
 def infer_kinds(func, env, kind_of, skip=lambda s: False):
@@ -25,10 +25,10 @@ def infer_kinds(func, env, kind_of, skip=lambda s: False):
         elif isinstance(s, gast.AugAssign):
             assigns.append(([s.target], gast.BinOp(left=s.target, op=s.op, right=s.value)))
         elif isinstance(s, gast.For):
-            unknown |= _names(s.target)
+            unknown |= all_names(s.target)
     for n in unknown:
         env.pop(n, None)
-    assigned = set().union(*[_names(t) for targets, _ in assigns for t in targets])
+    assigned = set().union(*[all_names(t) for targets, _ in assigns for t in targets])
     while True:
         changed = True
         while changed:
@@ -49,15 +49,11 @@ def infer_kinds(func, env, kind_of, skip=lambda s: False):
                 _settle(t, None, env, unknown)
 
 
-def _names(target):
-    return {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
-
-
 def _settle(t, kind, env, unknown):
     """Record that target `t` gets a value of `kind` (a tuple target: unknown);
     return whether anything changed."""
     changed = False
-    for n in _names(t):
+    for n in all_names(t):
         k = kind if isinstance(t, gast.Name) else None
         if n in unknown:
             continue

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from .. import runtime
-from .syntax import load_names
+from .syntax import load_names, pushed_list
 
 # ndarray (and list) methods that change their receiver
 _MUTATING_METHODS = {"sort", "partition", "put", "fill", "resize", "itemset", "setfield",
@@ -73,7 +73,6 @@ def _label(func):
 
 
 def _check_call(value, resolver, ctx, discarded):
-    from .activity import pushed_list
     label = _label(value.func)
     for k in value.keywords:
         if k.arg == "out":

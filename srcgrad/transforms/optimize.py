@@ -103,7 +103,7 @@ def _constants(func, keep):
             values[s.targets[0].id] = s.value.value
     changed = [False]
 
-    class _P(gast.NodeTransformer):
+    class _PropagateConstants(gast.NodeTransformer):
         def visit_Name(self, n):
             if n.id in values and isinstance(n.ctx, gast.Load):
                 changed[0] = True
@@ -121,7 +121,7 @@ def _constants(func, keep):
                     changed[0] = True
                     return gast.Constant(value=v, kind=None)
             return n
-    _P().visit(func)
+    _PropagateConstants().visit(func)
     return changed[0]
 
 
@@ -202,7 +202,7 @@ def _rewrite_reads(stmt, name, make, limit):
     make(node), at most `limit` times; return how many were replaced."""
     count = [0]
 
-    class _R(gast.NodeTransformer):
+    class _ReadRewriter(gast.NodeTransformer):
         def visit_Name(self, n):
             if n.id == name and isinstance(n.ctx, gast.Load) and \
                     (limit is None or count[0] < limit):
@@ -210,9 +210,9 @@ def _rewrite_reads(stmt, name, make, limit):
                 return make(n)
             return n
     if isinstance(stmt, (gast.Assign, gast.AugAssign)):
-        stmt.value = _R().visit(stmt.value)
+        stmt.value = _ReadRewriter().visit(stmt.value)
     else:
-        _R().visit(stmt)
+        _ReadRewriter().visit(stmt)
     return count[0]
 
 

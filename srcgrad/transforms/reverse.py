@@ -31,14 +31,15 @@ import gast
 from ..errors import UnsupportedSyntaxError
 from .. import runtime
 from ..resolve import operator_for
-from .activity import popped_list, pushed_list, statements, value_kind
+from .activity import ValueKind, value_kind
 from .markers import (OriginLine, RestoreMarker, RestoresInto, annotate, is_origin_comment,
                       note)
 from .primal import PrimalSweep, index_expr
 from .refinements import ReverseHooks, available_calls, no_unbroadcast_needed
 from .saves import has_code, has_restores, loads, plan_saves, resolve_restores, resolve_saves
 from .setitem import int_names, is_basic, written_params
-from .syntax import assign, call, clone, comment, const, is_break_guard, name, store
+from .syntax import (assign, call, clone, comment, const, is_break_guard, name, popped_list,
+                     pushed_list, statements, store)
 from . import templates
 from .templates import Names, Temporary
 
@@ -234,7 +235,7 @@ class Reverse:
         kind = value_kind(value, self.resolver)
         out = []
         dy = name(self.d(y))
-        if kind == "copy":
+        if kind is ValueKind.COPY:
             if value.id in self.active:
                 self.accumulate(value.id, dy, state, out)
             return out
@@ -248,9 +249,9 @@ class Reverse:
             return out
         if isinstance(value, gast.Subscript):
             return self.adj_getitem(value, y, state)
-        if kind == "call":
+        if kind is ValueKind.CALL:
             return self.adj_call(s, y, state)
-        if kind != "op":
+        if kind is not ValueKind.OP:
             return out
         if isinstance(value, gast.BinOp):
             rule = self.rule_for(operator_for(value.op))
@@ -512,7 +513,7 @@ class Reverse:
                 if isinstance(target, gast.Subscript):
                     self.setitem_saves[id(s)] = self.namer.fresh(target.value.id + "_old")
                 elif isinstance(target, gast.Name) and target.id in self.active and \
-                        value_kind(s.value, self.resolver) == "call":
+                        value_kind(s.value, self.resolver) is ValueKind.CALL:
                     self.call_saves[id(s)] = self.namer.fresh("saved")
 
     def run(self, body, output):

@@ -22,15 +22,24 @@ function, whose own exception then propagates, and otherwise the NumPy version o
 gradient. A power of a rewritten value with a possibly fractional exponent would not
 raise but give a complex number: use_math declines such functions.
 """
+import enum
+
 import gast
 import numpy as np
 
 from .. import runtime
-from .activity import popped_list, statements
 from .kinds import infer_kinds
-from .syntax import name
+from .syntax import name, popped_list, statements
 
-PF, PI = "float", "int"
+
+class PyNumber(enum.Enum):
+    """The inferred kinds of Python numbers (values are the cache key's names)."""
+    FLOAT = "float"
+    INT = "int"
+
+
+_NUMBERS = (PyNumber.FLOAT, PyNumber.INT)
+
 
 # NumPy ufunc -> function of the math module (same value on finite floats, up to
 # rounding of the last bit in some libm implementations)
@@ -53,23 +62,23 @@ def use_math(func, arg_kinds, resolver, math_name, stack):
     if _complex_power(func, env, resolver, stack):
         return None
 
-    class _R(gast.NodeTransformer):
+    class _CallsToMath(gast.NodeTransformer):
         def visit_Call(self, node):
             self.generic_visit(node)
             fn = _math_for(node, resolver)
-            if fn is not None and all(_kind(a, env, resolver) in (PF, PI)
+            if fn is not None and all(_kind(a, env, resolver) in _NUMBERS
                                       for a in node.args):
                 node.func = gast.Attribute(value=name(math_name), attr=fn, ctx=gast.Load())
             return node
-    _R().visit(func)
-    return {n for n, k in env.items() if k == PF}
+    _CallsToMath().visit(func)
+    return {n for n, k in env.items() if k == PyNumber.FLOAT}
 
 
 def python_numbers(func, arg_kinds, resolver, stack):
-    """{name: 'float' | 'int'} for the names of `func` that hold Python numbers once
+    """{name: PyNumber} for the names of `func` that hold Python numbers once
     the NumPy ufunc calls on them are math calls."""
     return infer_kinds(
-        func, {k: v for k, v in arg_kinds.items() if v in (PF, PI)},
+        func, {k: PyNumber(v) for k, v in arg_kinds.items() if v in ("float", "int")},
         lambda value, env: _kind(value, env, resolver),
         skip=lambda s: _is_preinit(s) or stack is not None and
         popped_list(s.value, resolver) == stack)
@@ -84,7 +93,7 @@ def _complex_power(func, env, resolver, stack):
     demoted = set()
     rewritten = {id(n) for n in gast.walk(func) if isinstance(n, gast.Call) and
                  _math_for(n, resolver) is not None and
-                 all(_kind(a, env, resolver) in (PF, PI) for a in n.args)}
+                 all(_kind(a, env, resolver) in _NUMBERS for a in n.args)}
 
     def carries(node):
         if isinstance(node, gast.Name):
@@ -120,7 +129,7 @@ def _complex_power(func, env, resolver, stack):
 
     def integral(e):
         return isinstance(e, gast.Constant) and type(e.value) in (int, float) and \
-            float(e.value).is_integer() or _kind(e, env, resolver) == PI
+            float(e.value).is_integer() or _kind(e, env, resolver) == PyNumber.INT
     for node in gast.walk(func):
         if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Pow):
             base, exponent = node.left, node.right
@@ -137,12 +146,12 @@ def _complex_power(func, env, resolver, stack):
 
 
 def is_python_float(expr, floats, resolver):
-    return _kind(expr, {n: PF for n in floats}, resolver) == PF
+    return _kind(expr, {n: PyNumber.FLOAT for n in floats}, resolver) == PyNumber.FLOAT
 
 
 def _kind(node, env, resolver):
     if isinstance(node, gast.Constant):
-        return {float: PF, int: PI}.get(type(node.value))
+        return {float: PyNumber.FLOAT, int: PyNumber.INT}.get(type(node.value))
     if isinstance(node, gast.Name):
         return env.get(node.id)
     if isinstance(node, gast.BinOp) and type(node.op) in _ARITH:
@@ -150,7 +159,9 @@ def _kind(node, env, resolver):
         b = _kind(node.right, env, resolver)
         if a is None or b is None:
             return None
-        return PI if a == b == PI and not isinstance(node.op, gast.Div) else PF
+        if a == b == PyNumber.INT and not isinstance(node.op, gast.Div):
+            return PyNumber.INT
+        return PyNumber.FLOAT
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
         return _kind(node.operand, env, resolver)
     if isinstance(node, gast.Call) and not node.keywords:
@@ -159,9 +170,9 @@ def _kind(node, env, resolver):
             return None
         obj = resolver.static_object(node.func)
         if _math_for(node, resolver) is not None or obj is float:
-            return PF
+            return PyNumber.FLOAT
         if obj is runtime.zeros_like or obj is runtime.cast_like:
-            return PF if args[0] == PF else None
+            return PyNumber.FLOAT if args[0] == PyNumber.FLOAT else None
     return None
 
 

@@ -8,8 +8,8 @@ from the syntax, which indices are certainly basic.
 """
 import gast
 
-from .activity import statements
 from .markers import restored_into
+from .syntax import statements
 
 _INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
 

@@ -12,9 +12,9 @@ import numbers
 import gast
 import numpy as np
 
-from .activity import statements, value_kind
+from .activity import ValueKind, value_kind
+from .syntax import statements
 
-_CONFLICT = "conflict"
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 
 
@@ -151,7 +151,8 @@ def _shape_of(value, env, resolver, ints):
         if obj is np.float64 and len(value.args) == 1 and not value.keywords:
             # how compacted adjoints write a scalar (broadcasts.py)
             return () if _expr(value.args[0], env, resolver, ints) == () else None
-        if obj is np.broadcast_to or value_kind(value, resolver) in ("op", "nondiff"):
+        if obj is np.broadcast_to or \
+                value_kind(value, resolver) in (ValueKind.OP, ValueKind.NONDIFF):
             return _call(value, env, resolver, ints)
     return None
 

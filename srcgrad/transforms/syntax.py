@@ -77,6 +77,39 @@ def store_names(node):
             if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
 
 
+def all_names(node):
+    """Every name in an expression, statement or target, whatever its context."""
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+def statements(body):
+    """Every statement in `body`, nested ones included, in source order."""
+    for s in body:
+        yield s
+        for field in ("body", "orelse"):
+            yield from statements(getattr(s, field, None) or [])
+
+
+def pushed_list(stmt, resolver):
+    """The local list name of a statement `L.append(v)`, else None.
+    `resolver.locals`: the function's local names."""
+    v = stmt.value if isinstance(stmt, gast.Expr) else None
+    if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) and \
+            v.func.attr == "append" and len(v.args) == 1 and not v.keywords and \
+            isinstance(v.func.value, gast.Name) and v.func.value.id in resolver.locals:
+        return v.func.value.id
+    return None
+
+
+def popped_list(value, resolver):
+    """The local list name of a right-hand side `L.pop()`, else None."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+            value.func.attr == "pop" and not value.args and not value.keywords and \
+            isinstance(value.func.value, gast.Name) and value.func.value.id in resolver.locals:
+        return value.func.value.id
+    return None
+
+
 def is_atom(node):
     return isinstance(node, (gast.Name, gast.Constant))
 
@@ -95,7 +128,7 @@ def comment(text):
 
 def rename(node, mapping):
     """Rename Name nodes in place according to `mapping` (str -> str or node)."""
-    class _R(gast.NodeTransformer):
+    class _Renamer(gast.NodeTransformer):
         def visit_Name(self, n):
             new = mapping.get(n.id)
             if new is None:
@@ -104,4 +137,4 @@ def rename(node, mapping):
                 n.id = new
                 return n
             return clone(new)
-    return _R().visit(node)
+    return _Renamer().visit(node)
