@@ -22,7 +22,7 @@ import os
 import threading
 import weakref
 
-from . import compiler, guards as guards_mod
+from . import compiler, diskcache, guards as guards_mod
 from .errors import ArgumentError, UnsupportedSyntaxError
 
 _ATTR = "__srcgrad_cache__"
@@ -202,6 +202,18 @@ def _waits_for(owner, me):
     return False
 
 
+def _build(fn, spec):
+    """Run the passes, or rebuild the artifact from the disk cache when it has it."""
+    if diskcache.directory() is None:
+        return compiler._Job(fn, spec).run()
+    loaded = diskcache.load(fn, spec, compile, compiler.Spec)
+    if loaded is not None:
+        return Artifact(*loaded[:4], spec, loaded[4])
+    art = compiler._Job(fn, spec).run()
+    diskcache.store(fn, spec, art)
+    return art
+
+
 def compile(fn, spec):
     """The Artifact for `fn` under `spec`, from the cache when still valid."""
     key = spec.key()
@@ -226,7 +238,7 @@ def compile(fn, spec):
             return art
         _busy[fn] = me
     try:
-        art = compiler._Job(fn, spec).run()
+        art = _build(fn, spec)
         entries = _entries(fn, create=True)
         entries[key] = art
         while len(entries) > _limit[0]:
