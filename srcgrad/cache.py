@@ -19,6 +19,7 @@ recursion, which is refused.
 """
 import collections
 import os
+import sys
 import threading
 import weakref
 
@@ -202,7 +203,59 @@ def _waits_for(owner, me):
     return False
 
 
+_room = threading.Lock()
+_raised = [0, None]  # compiles running with a raised recursion limit, the limit before
+_DEEPER = (8000, 30000)  # limits to retry with (Python frames only: a deep expression
+#                          costs the passes several frames per level, CPython's own
+#                          compiler a few C frames; 3.11 runs Python calls on no C stack)
+
+
+class _RecursionRoom:
+    """A recursion limit of at least `limit` while compiling: raised once by the first
+    compile that needs it, restored when the last such compile (in any thread) ends."""
+
+    def __init__(self, limit):
+        self.limit = limit
+
+    def __enter__(self):
+        with _room:
+            if _raised[0] == 0:
+                _raised[1] = sys.getrecursionlimit()
+            _raised[0] += 1
+            if sys.getrecursionlimit() < self.limit:
+                sys.setrecursionlimit(self.limit)
+
+    def __exit__(self, *exc):
+        with _room:
+            _raised[0] -= 1
+            if _raised[0] == 0:
+                sys.setrecursionlimit(_raised[1])
+
+
 def _build(fn, spec):
+    """_build_once, again with room for deeper recursion where the passes (gast, astor,
+    ours: recursive tree walks) ran out of it on a deep or long expression that
+    CPython compiled."""
+    try:
+        return _build_once(fn, spec)
+    except RecursionError:
+        pass
+    for i, limit in enumerate(_DEEPER):
+        with _RecursionRoom(limit):
+            try:
+                return _build_once(fn, spec)
+            except RecursionError:
+                if i == len(_DEEPER) - 1:
+                    code = fn.__code__
+                    raise UnsupportedSyntaxError(
+                        f"{fn.__qualname__}() nests its expressions too deeply for "
+                        "srcgrad's passes.", filename=code.co_filename,
+                        lineno=code.co_firstlineno, function=fn.__qualname__,
+                        hint="Split the deepest expression into several statements "
+                             "(partial sums, intermediate variables).") from None
+
+
+def _build_once(fn, spec):
     """Run the passes, or rebuild the artifact from the disk cache when it has it."""
     if diskcache.directory() is None:
         return compiler._Job(fn, spec).run()

@@ -231,3 +231,16 @@ def test_units_are_dropped_when_unused():
     srcgrad.clear_cache()
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.parametrize("src", [
+    "def long(x):\n    return " + " + ".join(f"x * {i % 7}.5" for i in range(1000)) + "\n",
+    "def long(x):\n    return " + "np.sin(" * 150 + "x" + ")" * 150 + "\n",
+], ids=["1000-term sum", "150-deep call"])
+def test_deep_and_long_expressions_compile(src):
+    import sys
+    limit = sys.getrecursionlimit()
+    f = build(src, "long")
+    x = 0.3
+    assert_close(srcgrad.grad(f)(x), tape_grad(src, "long", (x,)))
+    assert sys.getrecursionlimit() == limit  # raised only while compiling
