@@ -58,13 +58,16 @@ class _Wrappers(dict):
         super().__init__()
         self.owner = weakref.ref(owner)
 
+    def __reduce__(self):  # pickling fun's __dict__ (cloudpickle) leaves these out
+        return cache._nothing, ()
+
 
 def _known(fun, create=False):
     """The {options: gradient function} cache of `fun` (KeyError if none yet)."""
     namespace = getattr(fun, "__dict__", None)
     if type(namespace) is dict and isinstance(fun, types.FunctionType):
         found = namespace.get(_WRAPPERS)
-        if found is not None and found.owner() is fun:
+        if type(found) is _Wrappers and found.owner() is fun:
             return found
         if not create:
             raise KeyError(fun)
@@ -200,7 +203,7 @@ def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
     skip = len(target.bound)
     spec = compiler.Spec(wrt=wrt, of=of, mode=mode, optimize=optimize, unroll=unroll,
                          save_to=save_to)
-    arts = {}  # argument kinds -> Artifact specialized on them
+    arts = cache.Table()  # argument kinds -> Artifact specialized on them
     deep = set()  # kinds with containers, whose contents are checked on every call
 
     def compile_for(spec_):

@@ -71,12 +71,19 @@ class _Entries(collections.OrderedDict):
         self.owner = weakref.ref(owner)
         self.generation = _generation[0]
 
+    def __reduce__(self):  # pickling fn's __dict__ (cloudpickle) leaves its cache out
+        return _nothing, ()
+
+
+def _nothing():
+    return None
+
 
 def _entries(fn, create=False):
     holder = getattr(fn, "__dict__", None)
     if type(holder) is dict:
         found = holder.get(_ATTR)
-        if found is not None and found.owner() is fn and \
+        if type(found) is _Entries and found.owner() is fn and \
                 found.generation == _generation[0]:
             return found
         if not create:
@@ -152,10 +159,25 @@ def clear_cache():
         _generation[0] += 1
         for fn in list(_holders):
             entries = fn.__dict__.get(_ATTR)
-            if entries is not None and entries.owner() is fn:
+            if type(entries) is _Entries and entries.owner() is fn:
                 del fn.__dict__[_ATTR]
         _holders.clear()
         _others.clear()
+        for table in list(_tables.values()):
+            table.clear()
+
+
+class Table(dict):
+    """A gradient's own {argument kinds: Artifact} (api.py), emptied by clear_cache."""
+
+    __slots__ = ("__weakref__",)
+
+    def __init__(self):
+        super().__init__()
+        _tables[id(self)] = self
+
+
+_tables = weakref.WeakValueDictionary()  # id -> Table (dicts are unhashable)
 
 
 def _lookup(fn, key):

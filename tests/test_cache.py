@@ -244,3 +244,28 @@ def test_deep_and_long_expressions_compile(src):
     x = 0.3
     assert_close(srcgrad.grad(f)(x), tape_grad(src, "long", (x,)))
     assert sys.getrecursionlimit() == limit  # raised only while compiling
+
+
+def test_pickling_a_functions_dict_leaves_the_cache_out():
+    import pickle
+    f = build(CELL.format(k=11), "cell")
+    x = np.linspace(-1.0, 1.0, 3)
+    srcgrad.grad(f)(x)
+    state = pickle.loads(pickle.dumps(dict(f.__dict__)))  # what cloudpickle stores
+    g = build(CELL.format(k=11), "cell")
+    g.__dict__.update(state)
+    assert_close(srcgrad.grad(g)(x), tape_grad(CELL.format(k=11), "cell", (x,)))
+
+
+def test_clear_cache_frees_the_artifacts_of_live_gradients():
+    f = build(CELL.format(k=12), "cell")
+    g = srcgrad.grad(f)
+    x = np.linspace(-1.0, 1.0, 3)
+    g(x)
+    ref = weakref.ref(compiler.compile(f, compiler.Spec().with_shapes(((3,),), ("<f8",))))
+    gc.collect()
+    assert ref() is not None
+    srcgrad.clear_cache()
+    gc.collect()
+    assert ref() is None
+    assert_close(g(x), tape_grad(CELL.format(k=12), "cell", (x,)))
