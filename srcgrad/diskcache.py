@@ -235,9 +235,15 @@ def _sha(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _storable(fn, spec):
+    # a srcgrad gradient is compiled from its function's generated code, not its own
+    return not spec.save_to and directory() is not None and \
+        not hasattr(fn, "__srcgrad_wrapped__")
+
+
 def load(fn, spec, compile_fn, Spec):
     """(functions, text, guards, deps, info) rebuilt from fn's entry, or None."""
-    if spec.save_to or directory() is None:
+    if not _storable(fn, spec):
         return None
     try:
         src = source_mod.get(fn)
@@ -289,7 +295,7 @@ def _rebuild(fn, spec, src, key, entry, compile_fn, Spec):
 
 def store(fn, spec, art):
     """Write art's entry (atomically); what cannot be referenced is not stored."""
-    if spec.save_to or directory() is None:
+    if not _storable(fn, spec):
         return
     try:
         entry = _entry(fn, spec, art)

@@ -189,3 +189,17 @@ def test_off_by_default(tmp_path, monkeypatch):
     assert diskcache.directory() is None
     monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
     assert diskcache.directory() == str(tmp_path)
+
+
+def test_gradients_of_gradients_are_not_mixed_up(disk, package):
+    # the gradients' wrappers share api.py's source, file, line and name (f)
+    import autograd
+    import autograd.numpy as anp
+    srcs = [SRC, SRC.replace("h * h + x", "h * x")]
+    for i, s in enumerate(srcs):
+        mod = package(f"dc_twice_{i}", "import numpy as np\n" + s)
+        fa = build(s, "f", np_module=anp)
+        expected = autograd.grad(lambda x, y: anp.sum(autograd.grad(fa)(x, y)))(X, Y)
+        for _ in range(2):  # compiled, then from the disk where it may be
+            srcgrad.clear_cache()
+            assert_close(srcgrad.grad(srcgrad.grad(mod.f))(X, Y), expected)
