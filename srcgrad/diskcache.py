@@ -2,7 +2,8 @@
 
 Off unless `SRCGRAD_CACHE_DIR` names a directory or `srcgrad.set_disk_cache(path)` was
 called. An entry is one JSON file, `<dir>/<sha256>.json`, named by a hash of the user's
-function (file, line, source text, defaults), the spec, and srcgrad itself (the text of
+function (its file's whole text, which must compile to the running code, its line,
+name and defaults), the spec, and srcgrad itself (the text of
 its own modules, the rules users registered). It holds the generated text with its
 SHA-256, and what the text's free names, guards and callees were bound to, as import
 paths (`numpy.tanh`), literals, or references to the callees' own entries: never a
@@ -14,11 +15,9 @@ processes racing leave one whole entry. To clear the cache delete the directory.
 """
 import hashlib
 import importlib
-import json
+import linecache
 import os
-import re
 import sys
-import tempfile
 import types
 
 import numpy as np
@@ -71,7 +70,7 @@ def _user_rules():
         if t.__module__.startswith("srcgrad."):
             continue
         try:
-            text = "".join(source_mod.linecache.getlines(t.__code__.co_filename))
+            text = "".join(linecache.getlines(t.__code__.co_filename))
         except Exception:
             text = None
         out.append((repr(p), t.__module__, t.__qualname__, t.__code__.co_firstlineno,
@@ -79,13 +78,16 @@ def _user_rules():
     return sorted(out), len(registry._nondiff)
 
 
-def _key(fn, spec, src):
-    tree = src.tree
-    lines = source_mod.linecache.getlines(src.filename)
-    text = "".join(lines[tree.lineno - 1:getattr(tree, "end_lineno", None) or tree.lineno])
-    parts = [FORMAT, _srcgrad_fingerprint(), sys.version, np.__version__, src.filename,
-             tree.lineno, fn.__qualname__, text, repr(spec.key()), _literal_repr(
-                 fn.__defaults__), _literal_repr(fn.__kwdefaults__), repr(_user_rules())]
+def _key(fn, spec):
+    """The entry name: the whole text of fn's file (any edit there makes new entries),
+    where fn is in it, and what else decides the generated code."""
+    code = fn.__code__
+    text = "".join(linecache.getlines(code.co_filename))
+    parts = [FORMAT, _srcgrad_fingerprint(), sys.version, np.__version__,
+             code.co_filename, code.co_firstlineno, code.co_name, fn.__qualname__,
+             hashlib.sha256(text.encode()).hexdigest(), repr(spec.key()),
+             _literal_repr(fn.__defaults__), _literal_repr(fn.__kwdefaults__),
+             repr(_user_rules())]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -245,23 +247,28 @@ def load(fn, spec, compile_fn, Spec):
     """(functions, text, guards, deps, info) rebuilt from fn's entry, or None."""
     if not _storable(fn, spec):
         return None
+    import json
     try:
-        src = source_mod.get(fn)
-        key = _key(fn, spec, src)
+        code = fn.__code__
+        linecache.checkcache(code.co_filename)  # the file as it is now...
+        source_mod._check_current(fn, code, code.co_filename)  # ...runs
+        key = _key(fn, spec)
         with open(_path(key), encoding="utf-8") as fh:
             entry = json.load(fh)
     except (OSError, ValueError, _Unsupported):
         return None
-    except Exception:  # the source is unreadable: the passes say why
+    except Exception:  # the source is unreadable or stale: the passes say why
         return None
     try:
-        return _rebuild(fn, spec, src, key, entry, compile_fn, Spec)
+        return _rebuild(fn, spec, key, entry, compile_fn, Spec)
     except Exception:  # a foreign or damaged entry: compile, and it is rewritten
         return None
 
 
-def _rebuild(fn, spec, src, key, entry, compile_fn, Spec):
+def _rebuild(fn, spec, key, entry, compile_fn, Spec):
+    import re
     text = entry["text"]
+    filename = fn.__code__.co_filename
     if entry.get("format") != FORMAT or entry.get("key") != key or \
             entry.get("sha256") != _sha(text):
         return None
@@ -282,14 +289,14 @@ def _rebuild(fn, spec, src, key, entry, compile_fn, Spec):
         return None
     lines = {int(k): v for k, v in entry["lines"].items()}
     built, _ = codegen.build(text, entry["factory"], set(roles.values()), helpers, fn,
-                             origins=(src.filename, src.name, lines))
+                             origins=(filename, entry["name"], lines))
     functions = {role: built[n] for role, n in roles.items()}
     for f in functions.values():
         f.__srcgrad_source__ = text
     first = functions.get("main") or functions["fwd"]
     first.__defaults__ = fn.__defaults__
     first.__kwdefaults__ = fn.__kwdefaults__
-    info = dict(entry["info"], fn=fn, filename=src.filename)
+    info = dict(entry["info"], fn=fn, filename=filename)
     return functions, text, guards, deps, info
 
 
@@ -303,6 +310,8 @@ def store(fn, spec, art):
         return
     except Exception:  # never fail a compile because the cache cannot hold it
         return
+    import json
+    import tempfile
     folder = directory()
     try:
         os.makedirs(folder, exist_ok=True)
@@ -319,8 +328,9 @@ def store(fn, spec, art):
 
 
 def _entry(fn, spec, art):
-    src = source_mod.get(fn)
-    key = _key(fn, spec, src)
+    import json
+    import re
+    key = _key(fn, spec)
     user_cells = set(map(id, fn.__closure__ or ()))
     helpers, roles = {}, {}
     for role, f in art.functions.items():
@@ -339,7 +349,8 @@ def _entry(fn, spec, art):
     info = {k: v for k, v in art.info.items() if k not in ("fn", "filename")}
     json.dumps(info)  # TypeError (not stored) if anything in it is not plain data
     return {"format": FORMAT, "key": key, "sha256": _sha(art.text), "text": art.text,
-            "factory": match.group(1), "roles": roles, "helpers": helpers,
+            "factory": match.group(1),
+            "name": origins[1] if origins else fn.__code__.co_name, "roles": roles, "helpers": helpers,
             "guards": _guard_refs(fn, art), "deps": deps,
             "lines": {str(k): v for k, v in (origins[2] if origins else {}).items()},
             "info": info}

@@ -14,6 +14,7 @@ import pytest
 
 import srcgrad
 from srcgrad import compiler
+from srcgrad.errors import SourceUnavailableError
 from reference import assert_close, build, tape_grad
 
 SRC = """
@@ -203,3 +204,13 @@ def test_gradients_of_gradients_are_not_mixed_up(disk, package):
         for _ in range(2):  # compiled, then from the disk where it may be
             srcgrad.clear_cache()
             assert_close(srcgrad.grad(srcgrad.grad(mod.f))(X, Y), expected)
+
+
+def test_an_entry_for_the_edited_file_is_not_used_by_the_old_code(disk, package):
+    old = package("dc_edited", MODULE.format(c=2.0))
+    new = package("dc_edited", MODULE.format(c=-3.25))  # the file now says this
+    assert_close(srcgrad.grad(new.f)(X), tape_grad(CALLER.format(c=-3.25), "f", (X,)))
+    srcgrad.clear_cache()
+    # old.f runs the first text: never the entry made from the file's new one
+    with pytest.raises(SourceUnavailableError):
+        srcgrad.grad(old.f)(X)
