@@ -9,10 +9,12 @@
 """
 from . import rules  # noqa: F401  (registers the built-in derivative rules)
 from .api import grad, show, stop_gradient, value_and_grad, vjp
-from .compiler import clear_cache
+from .cache import clear_cache, set_cache_limit
+from .diskcache import set_disk_cache
 from .errors import SrcgradError
 from .rules.registry import adjoint, d
 
 __version__ = "0.1.0"
 __all__ = ["grad", "value_and_grad", "vjp", "show", "stop_gradient", "adjoint", "d",
-           "SrcgradError", "clear_cache"]
+           "SrcgradError", "clear_cache", "set_cache_limit",
+           "set_disk_cache"]

@@ -5,12 +5,13 @@ targets.py: what `fun` is), so that every mistake is a SrcgradError saying what 
 """
 import functools
 import inspect
+import operator
 import types
 import weakref
 
 import numpy as np
 
-from . import arguments, compiler, targets
+from . import arguments, cache, compiler, targets
 from .arguments import check_call, check_cotangent, check_output, has_container
 from .errors import ArgumentError, RuntimeRefusal
 from .runtime import cast_like, stop_gradient  # noqa: F401  (public API, re-exported)
@@ -35,13 +36,38 @@ def dtype_key(args):
                  {float: "float", int: "int"}.get(type(a)) for a in args)
 
 
-_wrappers = weakref.WeakKeyDictionary()  # fn -> {options: gradient function}
+_WRAPPERS = "__srcgrad_wrappers__"
+_wrappers = weakref.WeakKeyDictionary()  # fn -> {options: gradient}, for objects
+#                                          without a __dict__ of their own
 _primitives = {}  # id(fn) -> (fn, {options: gradient function}), for ufuncs and other
 #                   callables without weak references (long-lived library objects)
 
 
+class _Wrappers(dict):
+    """A function's {options: gradient function}, kept in the function's own __dict__:
+    a gradient refers to its function, and that cycle is freed with the function (a
+    weak-keyed table's value referring to its key would never be). `owner` tells it
+    from a copy functools.wraps made into another function's __dict__."""
+
+    def __init__(self, owner):
+        super().__init__()
+        self.owner = weakref.ref(owner)
+
+    def __reduce__(self):  # pickling fun's __dict__ (cloudpickle) leaves these out
+        return cache._nothing, ()
+
+
 def _known(fun, create=False):
     """The {options: gradient function} cache of `fun` (KeyError if none yet)."""
+    namespace = getattr(fun, "__dict__", None)
+    if type(namespace) is dict and isinstance(fun, types.FunctionType):
+        found = namespace.get(_WRAPPERS)
+        if type(found) is _Wrappers and found.owner() is fun:
+            return found
+        if not create:
+            raise KeyError(fun)
+        found = namespace[_WRAPPERS] = _Wrappers(fun)
+        return found
     try:
         return _wrappers[fun] if not create else _wrappers.setdefault(fun, {})
     except TypeError:  # no weak reference to fun
@@ -60,6 +86,33 @@ def kind_key(args):
     """Type, shape and dtype of each argument: what decides both the specialization
     and whether an argument may carry a derivative."""
     return tuple([(a.shape, a.dtype) if type(a) is _ndarray else type(a) for a in args])
+
+
+_kind = operator.attrgetter("shape", "dtype", "__class__")
+
+
+def _key(args):
+    """The specialization key of positional `args`: (shape, dtype, type) of arrays and
+    NumPy scalars, what the warm path computes in one C loop; kind_key otherwise."""
+    try:
+        key = tuple(map(_kind, args))
+        hash(key)
+        return key
+    except Exception:  # no shape (numbers, lists), or a user's object's odd one
+        return kind_key(args)
+
+
+def _bound(fun, arts, deep):
+    """Drop the least recently used specializations beyond the cache limit, here and
+    in the compile cache."""
+    while len(arts) > cache.limit():
+        try:
+            old = next(iter(arts))
+            art = arts.pop(old)
+        except (StopIteration, KeyError, RuntimeError):  # another thread got there
+            break
+        deep.discard(old)
+        cache.forget(fun, art)
 
 
 def _typed(option):
@@ -145,7 +198,7 @@ def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
     skip = len(target.bound)
     spec = compiler.Spec(wrt=wrt, of=of, mode=mode, optimize=optimize, unroll=unroll,
                          save_to=save_to)
-    arts = {}  # argument kinds -> Artifact specialized on them
+    arts = cache.Table()  # argument kinds -> Artifact specialized on them
     deep = set()  # kinds with containers, whose contents are checked on every call
 
     def compile_for(spec_):
@@ -158,28 +211,46 @@ def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
                 spec_.dtypes))
         return _ValueChecked(art, target, mode)
 
-    @functools.wraps(fun)
-    def gradient(*args, **kwargs):
+    def slow(args, kwargs):
         if kwargs:  # keyword calls are not specialized, and are checked every time
             check_call(target, wrt, args, kwargs, skip)
             return _located(compile_for(spec).main, args, kwargs)
-        key = kind_key(args)
+        key = _key(args)
         art = arts.get(key)
         if art is None or not art.valid():
             # the key holds each argument's type (and dtype), so a value that passed
             # this check once passes it for every later call with the same key
             check_call(target, wrt, args, kwargs, skip)
-            art = arts[key] = compile_for(spec.with_shapes(shape_key(args),
-                                                           dtype_key(args)))
+            art = compile_for(spec.with_shapes(shape_key(args), dtype_key(args)))
+            arts.pop(key, None)
+            arts[key] = art
+            _bound(fun, arts, deep)
             if has_container(args):
                 deep.add(key)
         elif deep and key in deep:  # but not the contents of a list or tuple
             check_call(target, wrt, args, kwargs, skip)
-        try:  # costs nothing unless it raises
-            return art.main(*args)
-        except RuntimeRefusal as exc:
-            raise compiler.locate(exc)
+        return _located(art.main, args, {})
 
+    @functools.wraps(fun)
+    def gradient(*args, **kwargs):
+        if not kwargs:  # the warm path: arrays of a shape and dtype seen before
+            try:
+                key = tuple(map(_kind, args))
+                art = arts[key]
+            except Exception:  # a new kind, or arguments that are not all arrays
+                pass
+            else:
+                if art.valid() and not (deep and key in deep):
+                    if len(arts) > 1:  # least recently used last
+                        arts[key] = arts.pop(key, art)
+                    try:  # costs nothing unless it raises
+                        return art.main(*args)
+                    except RuntimeRefusal as exc:
+                        raise compiler.locate(exc)
+        return slow(args, kwargs)
+
+    for copied in (_WRAPPERS, "__srcgrad_cache__"):  # functools.wraps copies fun's
+        gradient.__dict__.pop(copied, None)
     gradient.__srcgrad_wrapped__ = lambda: compiler.compile(fun, spec).functions["main"]
     gradient.__srcgrad_target__ = target
     if target.signature is not None:

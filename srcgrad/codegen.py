@@ -15,6 +15,7 @@ import ast
 import itertools
 import linecache
 import types
+import weakref
 
 import astor
 import gast
@@ -121,24 +122,64 @@ def line_origins(tree, text, offset, first, last):
     return out
 
 
-def build(text, factory_name, inner_names, helpers, fn, save_to=None, origins=None):
-    """Compile `text` (one factory def) and return {inner name: function}.
+class _Unit:
+    """One compiled text: its code and the file name it is registered under in
+    `linecache` (and `_origins`). The generated functions hold it, so the entries go
+    when the last function compiled from the text is freed."""
 
-    `helpers` maps free names to objects; other free names must be closure
-    variables of the user's function `fn`, whose cells are shared, not copied.
-    `origins`: (user filename, function name, {generated line: user line}).
-    """
-    if save_to:
+    __slots__ = ("code", "filename", "__weakref__")
+
+    def __init__(self, code, filename):
+        self.code = code
+        self.filename = filename
+
+
+_units = weakref.WeakValueDictionary()  # (text, origins) -> _Unit, to reuse the code
+
+
+def _forget(filename, entry):
+    if linecache.cache.get(filename) is entry:
+        del linecache.cache[filename]
+    _origins.pop(filename, None)
+
+
+def _compiled(text, factory_name, save_to, origins):
+    """The _Unit of `text`: the one already compiled from the same text (and origins)
+    while any function of it lives, else a new one."""
+    key = None
+    if not save_to:
+        key = (text, None if origins is None else
+               (origins[0], origins[1], tuple(sorted(origins[2].items()))))
+        unit = _units.get(key)
+        if unit is not None:
+            return unit
+        filename = f"<srcgrad {factory_name} #{next(_counter)}>"
+    else:
         filename = str(save_to)
         with open(filename, "w") as fh:
             fh.write(text)
-    else:
-        filename = f"<srcgrad {factory_name} #{next(_counter)}>"
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    entry = (len(text), None, text.splitlines(True), filename)
+    linecache.cache[filename] = entry
     if origins is not None:
         _origins[filename] = origins
-    module_code = compile(text, filename, "exec")
-    factory = next(c for c in module_code.co_consts
+    unit = _Unit(compile(text, filename, "exec"), filename)
+    weakref.finalize(unit, _forget, filename, entry)
+    if key is not None:
+        _units[key] = unit
+    return unit
+
+
+def build(text, factory_name, inner_names, helpers, fn, save_to=None, origins=None):
+    """Compile `text` (one factory def) and return ({inner name: function}, filename).
+
+    `helpers` maps free names to objects; other free names must be closure
+    variables of the user's function `fn`, whose cells are shared, not copied.
+    `origins`: (user filename, function name, {generated line: user line}). The same
+    text compiles once while functions of it live (they hold its _Unit); its
+    `linecache` entry goes with the last of them.
+    """
+    unit = _compiled(text, factory_name, save_to, origins)
+    factory = next(c for c in unit.code.co_consts
                    if isinstance(c, types.CodeType) and c.co_name == factory_name)
     user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
     out = {}
@@ -152,8 +193,9 @@ def build(text, factory_name, inner_names, helpers, fn, save_to=None, origins=No
             else:
                 cells.append(user_cells[free])
         func = types.FunctionType(code, fn.__globals__, code.co_name, None, tuple(cells))
+        func.__srcgrad_unit__ = unit
         out[code.co_name] = func
-    return out, filename
+    return out, unit.filename
 
 
 def locate(exc):

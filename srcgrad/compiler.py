@@ -1,113 +1,24 @@
-"""The compiler: runs the pipeline (pipeline.py) for a function and a spec, serves
-the callees' adjoints it requests, and caches the results.
+"""The compiler: runs the pipeline (pipeline.py) for a function and a spec, and serves
+the callees' adjoints it requests.
 
-`compile(fn, spec)` returns an `Artifact` (generated functions + source text). The
-cache is keyed by the function object and the spec; an entry is valid while every
-global or closure name that resolution looked at, and every step of a dotted path
-(`acts.act`), still refers to the same object, and the function keeps its code object
-and defaults (the guards), for the callees' adjoints too.
+`_Job(fn, spec).run()` returns an `Artifact` (generated functions + source text).
+`compile(fn, spec)`, `clear_cache` and `Artifact` are the cache's (srcgrad/cache.py),
+re-exported here: that is where an artifact is reused while its guards hold.
 """
-import threading
-import weakref
-
-from . import guards as guards_mod, pipeline
+from . import pipeline
 from .codegen import locate  # noqa: F401 (the API locates RuntimeRefusals with it)
-from .errors import UnsupportedSyntaxError
 from .pipeline import Spec
-from .transforms.specialize import with_numpy_fallback
 
-_lock = threading.RLock()
-_cache = weakref.WeakKeyDictionary()   # fn -> {spec key: Artifact}
-_in_progress = []
-
-
-class Artifact:
-    """`guards`: (dict checks, attribute checks), each a list of (namespace, key,
-    object) that must still hold; `deps`: the callees' artifacts this code calls."""
-
-    def __init__(self, functions, text, guards, deps, spec, info):
-        self.functions = functions
-        self.text = text
-        self.guards = guards
-        self.deps = deps
-        self.spec = spec
-        self.info = info
-        self.main = functions.get("main")
-        self.generation = _generation[0]
-        self._flatten()
-        if self.main is not None and spec.use_math and spec.dtypes and \
-                "float" in spec.dtypes:
-            self.main = with_numpy_fallback(self.main, info["fn"], spec, info,
-                                            lambda s: compile(info["fn"], s).main)
-
-    def _flatten(self):
-        """Compile `valid` from the guards of this artifact and of every callee's: it
-        runs on every call, so it is one generated expression of `is` tests
-        (identity, never ==) on dict items and attributes, with no loop."""
-        dicts, attrs, seen = [], [], set()
-
-        def visit(art):
-            if id(art) in seen:
-                return
-            seen.add(id(art))
-            dicts.extend(art.guards[0])
-            attrs.extend(art.guards[1])
-            for dep in art.deps:
-                visit(dep)
-        visit(self)
-        self.valid = guards_mod.checker(dicts, attrs, _generation, self.generation)
-
-    def valid(self):
-        """Whether every name resolution this code relied on still holds (replaced
-        per instance by the compiled check of guards.checker)."""
-        raise AssertionError("replaced in __init__")
-
-    def full_text(self):
-        """This artifact's source followed by the callees' adjoints it uses (first, so
-        that a file holding it keeps the line numbers of the code that runs)."""
-        seen, parts = set(), []
-
-        def visit(a):
-            if id(a) in seen:
-                return
-            seen.add(id(a))
-            parts.append(a.text)
-            for dep in a.deps:
-                visit(dep)
-        visit(self)
-        return "\n\n".join(parts)
+# The cache (srcgrad/cache.py: compile, clear_cache, Artifact) hands itself in when it
+# is imported (`install`): a job builds its Artifact and compiles the callees it is
+# asked for through the cache, and this module never imports cache.py (which imports
+# it), so the layers stay a line: api -> cache -> compiler -> pipeline.
+compile = clear_cache = Artifact = None
 
 
-_generation = [0]  # bumped by clear_cache(): older artifacts are no longer valid
-
-
-def clear_cache():
-    """Forget every compiled adjoint (the next call compiles again)."""
-    with _lock:
-        _cache.clear()
-        _generation[0] += 1
-
-
-def compile(fn, spec):
-    """The Artifact for `fn` under `spec`, from the cache when still valid."""
-    entry = _cache.get(fn)
-    if entry is not None:
-        art = entry.get(spec.key())
-        if art is not None and art.valid():
-            return art
-    with _lock:
-        if fn in _in_progress:
-            raise UnsupportedSyntaxError(
-                f"{fn.__qualname__}() is recursive; srcgrad cannot differentiate recursion.",
-                filename=fn.__code__.co_filename, lineno=fn.__code__.co_firstlineno,
-                function=fn.__qualname__, hint="Rewrite the recursion as a loop.")
-        _in_progress.append(fn)
-        try:
-            art = _Job(fn, spec).run()
-        finally:
-            _in_progress.remove(fn)
-        _cache.setdefault(fn, {})[spec.key()] = art
-        return art
+def install(compile_fn, clear_fn, artifact_cls):
+    global compile, clear_cache, Artifact
+    compile, clear_cache, Artifact = compile_fn, clear_fn, artifact_cls
 
 
 class _Job:
