@@ -85,6 +85,8 @@ CASES = [
         ("erfc", "any"), ("radians", "any"), ("degrees", "any")]],
     *[(getattr(math, fn), f"math.{fn}(a, b)", 2, domain, [("float", "float")])
       for fn, domain in [("atan2", "nonzero"), ("hypot", "nonzero"), ("pow", "pos")]],
+    (np.sign, "np.sign(a) * a", 1, "nonzero", UNARY),
+    (np.broadcast_to, "np.broadcast_to(a, (2, 3))", 1, "any", [(), "float", (3,), (1, 3)]),
     # operators
     (operator.add, "a + b", 2, "any", BINARY), (np.add, "np.add(a, b)", 2, "any", BINARY),
     (operator.sub, "a - b", 2, "any", BINARY),

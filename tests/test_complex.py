@@ -224,7 +224,7 @@ def test_python_scalars():
 
 @pytest.mark.parametrize("body", ["np.maximum(x, 0.5)", "np.minimum(x, y)",
                                   "np.clip(x, 0.1, 0.4)", "np.max(x)", "np.min(x)",
-                                  "x.max()"])
+                                  "x.max()", "np.sign(x) * x"])
 def test_ordering_rules_refuse_complex(body):
     f = build(f"def f(x, y=None):\n    return np.real(np.sum({body}))\n", "f")
     with pytest.raises(SrcgradError, match="complex"):

@@ -120,6 +120,9 @@ for lab in ["np.maximum", "np.minimum", "np.fmax", "np.fmin", "np.logaddexp",
     add(lab, Case("x", f"{lab}(x, 0.3) * x", [0.7], second=True, ref="fd"))
 add("np.where", *[Case("x, y", "np.where(x > y, x * y, y)", [arr(a), arr(b)], wrt=(0, 1),
                        ref="fd") for a, b in PAIRS])  # autograd does not unbroadcast
+add("np.sign", *[Case("x", "np.sign(x) * x", [arr(s)]) for s in ["float", (), (3,), (2, 3)]])
+add("np.broadcast_to", *[Case("x", "np.broadcast_to(x, (2, 3)) ** 2", [arr(s)], ref="fd")
+                         for s in [(), (3,), (1, 3), (2, 3)]])
 add("np.clip",
     *[Case("x", "np.clip(x, -0.5, 0.5)", [arr(s)]) for s in SHAPES],
     Case("x, lo, hi", "np.clip(x, lo, hi)", [arr((4, 3), -2, 2), arr((3,), -1.5, -0.5),

@@ -36,3 +36,6 @@ def _pair(call, sa, sb, first, second):
 @pytest.mark.parametrize("first,second", [(0, 1), (1, 0), (0, 0), (1, 1)])
 def test_dot_second_order(sa, sb, first, second):
     _pair("np.dot(a, b)", sa, sb, first, second)
+@pytest.mark.parametrize("call", ["np.max(a * b, axis=0)", "np.min(a * b)"])
+def test_extremum_second_order(call):
+    _pair(call, (3, 4), (3, 4), 0, 1)

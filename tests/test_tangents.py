@@ -116,6 +116,9 @@ add("np.ravel ndarray.ravel ndarray.flatten", Case([val((2, 3))]),
 add("np.squeeze ndarray.squeeze", Case([val((1, 3, 1))]),
     Case([val((1, 3, 1))], kwargs={"axis": 0}))
 add("np.expand_dims", Case([val((3,)), 0]), Case([val((2, 3)), (0, 2)]))
+add("np.broadcast_to", Case([val((3,)), (2, 3)]), Case([val((1, 3)), (4, 3)]),
+    Case([val(()), (2,)]))
+add("np.sign", *[Case([val(s, 0.3, 2.0)]) for s in SHAPES])  # zero, away from 0
 add("np.concatenate", Case([[val((2,)), val((3,))]]),
     Case([(val((2, 2)), val((2, 3)))], kwargs={"axis": 1}))
 add("np.stack", Case([[val((3,)), val((3,))]]), Case([[val((2, 3)), val((2, 3))]],

@@ -32,6 +32,7 @@ import textwrap
 import gast
 
 from .. import runtime
+from ..transforms.markers import DefaultFilled, annotate
 from .language import check_adjoint, check_tangent
 
 
@@ -105,7 +106,7 @@ class Rule:
 
         Raises TypeError when the call does not fit the template's signature or passes
         a value its `supports` does not list. A default filled in here is marked
-        `srcgrad_default`: a supported parameter's default is left out of the calls
+        with a `DefaultFilled` note: a supported parameter's default is left out of the calls
         the template makes (the callee's default is the same).
         """
         bound = self.signature.bind(*args, **kwargs)
@@ -122,8 +123,8 @@ class Rule:
             elif param.kind is param.VAR_POSITIONAL:
                 mapping[name] = gast.Tuple(elts=[], ctx=gast.Load())
             elif param.default is not param.empty:
-                mapping[name] = gast.Constant(value=param.default, kind=None)
-                mapping[name].srcgrad_default = True
+                mapping[name] = annotate(gast.Constant(value=param.default, kind=None),
+                                         DefaultFilled())
         return mapping
 
 

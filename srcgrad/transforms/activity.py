@@ -16,6 +16,7 @@ import gast
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..resolve import operator_for
 from .. import rules
+from .markers import Opaque, note
 from .mutation import check_statement
 from .syntax import load_names, popped_list, pushed_list, statements
 
@@ -73,7 +74,7 @@ _CALLEE_KINDS = {"rule": ValueKind.OP, "nondiff": ValueKind.NONDIFF, "stop": Val
 
 def value_kind(value, resolver):
     """The ValueKind of a normalized right-hand side."""
-    if getattr(value, "srcgrad_opaque", False):
+    if note(value, Opaque) is not None:
         return ValueKind.OPAQUE
     if isinstance(value, gast.Constant):
         return ValueKind.NONE

@@ -3,7 +3,7 @@
 Entry: `ANormalForm(ctx, locals_).block(body) -> body`, run after jumps.py (the only
 jumps it accepts are `if flag: break` at the end of a loop body). normalize.py states
 the form of its output. Expressions it does not decompose (comprehensions, f-strings,
-dicts...) stay whole and are marked `srcgrad_opaque` for activity analysis to refuse
+dicts...) stay whole and are marked with an `Opaque` note for activity analysis to refuse
 when a derivative must flow through them. Literal-range loops are unrolled according
 to `ctx.unroll`; other `for` loops become loops over a `range` object.
 """
@@ -14,6 +14,7 @@ import gast
 
 from .. import runtime
 from .jumps import contains, is_docstring
+from .markers import Harmless, InPlaceError, Opaque, annotate, note
 from .syntax import (all_names, assign, call, clone, const, dotted_path, is_atom,
                      is_break_guard, located, name, store, store_names)
 
@@ -118,11 +119,11 @@ class ANormalForm:
             return None
         else:
             raise self.ctx.error("augmented assignment to this target is not supported", s)
-        message = getattr(s, "srcgrad_inplace_error", None)
-        if message is not None:
+        pending = note(s, InPlaceError)
+        if pending is not None:
             guard = self.ctx.helper("refuse_shared_array", runtime.refuse_shared_array)
-            check = call(name(guard), [name(target.id), const(message)])
-            check.srcgrad_harmless = True  # reads the value, changes nothing
+            check = annotate(call(name(guard), [name(target.id), const(pending.message)]),
+                             Harmless())
             out.append(gast.Expr(value=check))
         self.assign_to(target, gast.BinOp(left=load, op=s.op, right=s.value), out)
         return None
@@ -342,8 +343,7 @@ class ANormalForm:
     def opaque(self, expr):
         # Expressions srcgrad does not decompose (f-strings, dicts, comprehensions...)
         # stay whole; activity analysis refuses them if a derivative must flow through.
-        expr.srcgrad_opaque = True
-        return expr
+        return annotate(expr, Opaque())
 
     def expr_Constant(self, e, out):
         return const(e.value)

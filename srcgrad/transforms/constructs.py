@@ -5,10 +5,12 @@ with, generators, nested functions, loop `else`...). `check_aliasing(tree, ctx)`
 refuses in-place updates of an array another local name shares; where only shapes can
 tell (element reads such as `a = x[0]`) it defers the error to `ctx.deferred_aliases`
 (decided by aliasing.py), and where only the run can tell (`s += 1.0` with `s` maybe an
-array) it leaves the message on the statement (`srcgrad_inplace_error`), for which
+array) it leaves the message on the statement (an `InPlaceError` note), for which
 normalize emits a runtime check. All errors carry the user's location.
 """
 import gast
+
+from .markers import InPlaceError, annotate
 
 _UNSUPPORTED = {
     gast.Try: "try/except is not supported in differentiated functions",
@@ -140,7 +142,7 @@ def check_aliasing(tree, ctx):
                     continue
             if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
                 # `s += 1.0` only shares state when s is an array: check when it runs
-                node.srcgrad_inplace_error = str(error)
+                annotate(node, InPlaceError(str(error)))
             else:
                 raise error
 

@@ -1,10 +1,12 @@
-"""Typed markers the reverse transform leaves in the trees it builds.
+"""Typed markers the passes leave in the trees they build (never ad-hoc attributes).
 
 Two kinds:
   * Marker statements (`SaveMarker`, `RestoreMarker`): not code, placeholders that
     save planning (saves.py) replaces by code or drops before anything is printed.
-  * Notes (`OriginLine`, `RestoresInto`) attached to statements that stay code, read
-    by later passes; `note(node, kind)` reads one, `annotate(node, note)` sets it.
+  * Notes attached to nodes that stay code, read by later passes: `OriginLine`,
+    `RestoresInto` (reverse), `Opaque`, `InPlaceError`, `Harmless` (normalize),
+    `DefaultFilled` (the registry's argument binding); `note(node, kind)` reads one,
+    `annotate(node, note)` sets it.
 """
 import gast
 
@@ -53,6 +55,27 @@ class RestoresInto(Note):
 
     def __init__(self, name):
         self.name = name
+
+
+class Opaque(Note):
+    """On an expression normalize does not decompose (f-strings, dicts, comprehensions):
+    activity analysis refuses it where a derivative must flow through it."""
+
+
+class InPlaceError(Note):
+    """On `s += e`: the message to raise at run time if `s` turns out to be an array
+    another live name shares (normalize reads `s += e` as `s = s + e`)."""
+
+    def __init__(self, message):
+        self.message = message
+
+
+class Harmless(Note):
+    """On a call srcgrad inserts that reads its arguments and changes nothing."""
+
+
+class DefaultFilled(Note):
+    """On a rule argument the registry filled in from the template's default."""
 
 
 _ATTR = "srcgrad_notes"

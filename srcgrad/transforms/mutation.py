@@ -23,7 +23,8 @@ import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from .. import runtime
-from .syntax import load_names, pushed_list
+from .markers import Harmless, note
+from .syntax import dotted_path, load_names, pushed_list
 
 # ndarray (and list) methods that change their receiver
 _MUTATING_METHODS = {"sort", "partition", "put", "fill", "resize", "itemset", "setfield",
@@ -62,18 +63,13 @@ def _stored(stmt):
     return set()
 
 
-def _label(func):
-    parts = []
-    while isinstance(func, gast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if isinstance(func, gast.Name):
-        parts.append(func.id)
-    return ".".join(reversed(parts)) or "this function"
+def _receiver_label(func):
+    """`.sort` for a method of an expression (what the user wrote after the dot)."""
+    return "." + func.attr if isinstance(func, gast.Attribute) else "this function"
 
 
 def _check_call(value, resolver, ctx, discarded):
-    label = _label(value.func)
+    label = dotted_path(value.func) or _receiver_label(value.func)
     for k in value.keywords:
         if k.arg == "out":
             raise ctx.error(f"`{label}(..., out=...)` writes its result into an existing "
@@ -97,7 +93,7 @@ def _check_call(value, resolver, ctx, discarded):
         return
     if pushed_list(gast.Expr(value=value), resolver) is not None:
         return  # L.append(v): the list machinery follows it
-    if getattr(value, "srcgrad_harmless", False) or \
+    if note(value, Harmless) is not None or \
             obj is not None and any(obj is h for h in _HARMLESS):
         return
     raise ctx.error(f"the result of `{label}()` is discarded, so it is called for its "

@@ -12,7 +12,7 @@ The contract (what the tree looks like afterwards): the body consists only of
     Subscript, Attribute, Tuple, List), or a copy `name = atom`; an atom is a Name,
     a Constant, or a dotted global path such as `np.pi`. The target never appears
     among the operands (`x = x * 2` becomes `t = x * 2; x = t`). Expressions srcgrad
-    does not decompose stay whole, marked `srcgrad_opaque`.
+    does not decompose stay whole, marked with an `Opaque` note.
   * `a, b = name` (unpacking into names), `name[index] = atom` (index built from atoms),
   * `if name:`, `while name:` or `while <constant>:` (a test is recomputed at the end
     of the body), `for name in name:` over a `range` object (bound by

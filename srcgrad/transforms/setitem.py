@@ -98,7 +98,6 @@ def own_before_restores(adjoint, unowned, rebinding_owns, copy_name):
                                         args=[gast.Name(id=n, ctx=gast.Load(), annotation=None,
                                                         type_comment=None)],
                                         keywords=[]))
-        c.srcgrad_own = True
         return c
 
     def block(stmts, u):

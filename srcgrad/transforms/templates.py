@@ -14,6 +14,7 @@ import gast
 import numpy as np
 
 from .. import runtime
+from .markers import DefaultFilled, note
 from .syntax import clone, const, name
 
 
@@ -127,7 +128,7 @@ class Substitution(gast.NodeTransformer):
         # a supported parameter left at its default: leave the keyword out
         n.keywords = [k for k in n.keywords if not (
             isinstance(k.value, gast.Name) and k.value.id in self.rule.supports
-            and getattr(self.bound.get(k.value.id), "srcgrad_default", False))]
+            and note(self.bound.get(k.value.id), DefaultFilled) is not None)]
         self.generic_visit(n)
         hooks = self.hooks
         if fobj is runtime.unbroadcast:

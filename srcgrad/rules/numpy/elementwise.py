@@ -87,8 +87,11 @@ def _(y, x, dtype, order="K", casting="unsafe", subok=True, copy=True):
     d[x] = astype_grad(d[y], x, dtype)
 
 
+# sign is constant for real numbers, but z / |z| for complex ones: refused there
+elementwise(np.sign, "refuse_complex(0.0 * g, x, 'np.sign')")
+
 nondifferentiable(
-    np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.isnan, np.isinf,
+    np.floor, np.ceil, np.round, np.rint, np.trunc, np.isnan, np.isinf,
     np.isfinite, np.greater, np.less, np.equal, np.not_equal, np.greater_equal,
     np.less_equal, np.logical_and, np.logical_or, np.logical_not, np.allclose,
     np.isclose, np.floor_divide,

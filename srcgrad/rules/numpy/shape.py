@@ -1,7 +1,7 @@
 """Shape operations: linear, so each tangent is the operation applied to the tangent."""
 import numpy as np
 
-from ...runtime import concatenate_grad, stack_grad, transpose_grad
+from ...runtime import concatenate_grad, stack_grad, transpose_grad, unbroadcast
 from ..registry import d, nondifferentiable
 from ..shorthand import linear
 
@@ -54,6 +54,11 @@ def _(y, x, axis=None):
 @linear(np.expand_dims)
 def _(y, x, axis):
     d[x] = np.reshape(d[y], np.shape(x))
+
+
+@linear(np.broadcast_to)
+def _(y, x, shape, subok=False):
+    d[x] = unbroadcast(d[y], x)
 
 
 @linear(np.concatenate)
