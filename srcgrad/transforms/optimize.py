@@ -11,6 +11,7 @@ import operator
 import gast
 
 from .syntax import load_names, name as name_node
+from ..treewalk import walk
 
 
 def optimize(func, pure, keep=frozenset()):
@@ -25,7 +26,7 @@ def optimize(func, pure, keep=frozenset()):
 
 def fill_empty_blocks(tree):
     """Give every block that holds only comments a `pass` (and drop such an `else:`)."""
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (gast.For, gast.While, gast.If, gast.FunctionDef)) and \
                 all(_is_comment(b) for b in node.body):
             node.body = node.body + [gast.Pass()]
@@ -43,7 +44,7 @@ def _is_comment(s):
 
 def _counts(func):
     defs, uses = {}, {}
-    for node in gast.walk(func):
+    for node in walk(func):
         if isinstance(node, gast.Name):
             table = uses if isinstance(node.ctx, gast.Load) else defs
             table[node.id] = table.get(node.id, 0) + 1
@@ -94,7 +95,7 @@ def _constants(func, keep):
     seed `dresult = 1.0`), then fold arithmetic on numbers: the same Python operation,
     done once at compile time, so the values are identical."""
     defs, _ = _counts(func)
-    augmented = {n.target.id for n in gast.walk(func)
+    augmented = {n.target.id for n in walk(func)
                  if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
     values = {}
     for s in func.body:
@@ -165,7 +166,7 @@ def _propagate(rest, a, b, n_uses):
     plan = []
     seen = 0
     for s in rest:
-        reads = sum(1 for n in gast.walk(s) if isinstance(n, gast.Name) and n.id == a
+        reads = sum(1 for n in walk(s) if isinstance(n, gast.Name) and n.id == a
                     and isinstance(n.ctx, gast.Load))
         if _simple_target(s) and s.targets[0].id == b and isinstance(s.value, gast.Name) \
                 and s.value.id == a:
@@ -173,7 +174,7 @@ def _propagate(rest, a, b, n_uses):
             seen += 1
             continue
         writes_b = any(isinstance(n, gast.Name) and n.id == b and
-                       not isinstance(n.ctx, gast.Load) for n in gast.walk(s)) or (
+                       not isinstance(n.ctx, gast.Load) for n in walk(s)) or (
             isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name)
             and s.target.id == b)
         if reads:
@@ -243,7 +244,7 @@ def _dead_code(func, pure):
 
 
 def _is_pure(expr, pure):
-    for node in gast.walk(expr):
+    for node in walk(expr):
         if isinstance(node, gast.Call) and not pure(node):
             return False
     return True
