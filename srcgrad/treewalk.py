@@ -42,15 +42,25 @@ def _copy(value, memo):
     if isinstance(value, AST):
         new = type(value)()  # as deepcopy rebuilds a node: called without arguments
         memo[key] = new
-        copy._keep_alive(value, memo)
+        _keep_alive(value, memo)
         state = new.__dict__
         for k, v in value.__dict__.items():
-            state[k] = _copy(v, memo)
+            state[k] = v if type(v) in _ATOMS else _copy(v, memo)
         return new
     if type(value) is list:
         new = []
         memo[key] = new
-        copy._keep_alive(value, memo)
-        new.extend(_copy(v, memo) for v in value)
+        _keep_alive(value, memo)
+        append = new.append
+        for v in value:
+            append(v if type(v) in _ATOMS else _copy(v, memo))
         return new
     return copy.deepcopy(value, memo)
+
+
+def _keep_alive(value, memo):
+    """What deepcopy does: the originals stay alive while `memo` keys on their ids."""
+    try:
+        memo[id(memo)].append(value)
+    except KeyError:
+        memo[id(memo)] = [value]
