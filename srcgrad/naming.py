@@ -8,6 +8,7 @@ import keyword
 import re
 
 import gast
+from .treewalk import walk
 
 
 class Namer:
@@ -18,7 +19,7 @@ class Namer:
     def for_tree(cls, tree, extra=()):
         """A namer that reserves every identifier appearing in `tree`."""
         names = set(extra)
-        for node in gast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, gast.Name):
                 names.add(node.id)
             elif isinstance(node, (gast.FunctionDef, gast.ClassDef)):

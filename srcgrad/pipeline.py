@@ -9,7 +9,6 @@ needs as arguments and returns its result (records below). Callees' adjoints com
 here compiles another function or knows of the cache.
 """
 import builtins
-import copy
 import dataclasses
 import inspect
 
@@ -31,6 +30,7 @@ from .transforms.shapes import infer_shapes
 from .transforms.specialize import SpecializeInputs, compact
 from .transforms.syntax import load_names, name, store_names
 from .transforms.wrt import loop_assigned, select
+from .treewalk import copy_tree, walk
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,8 +152,8 @@ def read_source(fn):
     if wrapped is not None:  # differentiating a srcgrad gradient: use its code
         fn = wrapped()
     src = source_mod.get(fn)
-    tree = copy.deepcopy(src.tree)
-    original = copy.deepcopy(src.tree)
+    tree = copy_tree(src.tree)
+    original = copy_tree(src.tree)
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
     return Function(fn, src, tree, original, params, frozenset(Namer.for_tree(tree).taken))
 
@@ -358,7 +358,7 @@ class _GeneratedScope:
 def _stored(tree, names):
     """`names` and the names `tree` assigns."""
     out = set(names)
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             out.add(node.id)
     return out

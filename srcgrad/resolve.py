@@ -17,6 +17,7 @@ import gast
 
 from . import rules
 from .transforms.syntax import dotted_path
+from .treewalk import walk
 
 _OPERATORS = {}
 _MISSING = object()
@@ -70,7 +71,7 @@ class Resolver:
     def note_aliases(self, tree):
         """Remember locals assigned a module (`np = numpy`): a call through one cannot
         be resolved statically, and the refusal says so."""
-        for node in gast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
                     isinstance(node.targets[0], gast.Name):
                 path = dotted_path(node.value)

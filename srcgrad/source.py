@@ -13,6 +13,7 @@ import types
 import gast
 
 from .errors import SourceUnavailableError
+from .treewalk import walk
 
 _module_trees = {}
 _FUTURE_FLAGS = 0
@@ -153,7 +154,7 @@ def _indent_removed(text, dedented):
 
 
 def _shift(tree, lines, cols):
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if hasattr(node, "lineno") and node.lineno is not None:
             node.lineno += lines
             if getattr(node, "end_lineno", None) is not None:
@@ -183,7 +184,7 @@ def _lambda_tree(fn, code, filename):
     module = _module_tree(filename)
     if module is None:
         raise _unavailable(fn, filename, code.co_firstlineno)
-    lambdas = [n for n in gast.walk(module)
+    lambdas = [n for n in walk(module)
                if isinstance(n, gast.Lambda) and n.lineno == code.co_firstlineno]
     argnames = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
     lambdas = [n for n in lambdas if _param_names(n.args) == argnames]

@@ -9,7 +9,7 @@ PKG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 
 # Lowest first. A module may import modules of its own layer or of lower ones.
 LAYERS = [
-    ("base", ["errors", "naming", "runtime", "runtime_*", "transforms.syntax",
+    ("base", ["errors", "naming", "runtime", "runtime_*", "treewalk", "transforms.syntax",
               "transforms.markers"]),
     ("rules", ["rules", "rules.*"]),
     ("analyses", ["source", "resolve", "transforms.activity", "transforms.shapes",

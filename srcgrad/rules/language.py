@@ -12,6 +12,7 @@ Built-in templates are checked by tests/test_tangents.py (all of them, so that
 `import srcgrad` parses none); a user's @adjoint template when it is registered.
 """
 import gast
+from ..treewalk import walk
 
 
 def check_adjoint(body, params, result, where):
@@ -28,12 +29,12 @@ def check_adjoint(body, params, result, where):
                 fail("d[...] is assigned only for a parameter naming an argument")
         elif not isinstance(target, gast.Name) or target.id in params | {result, "d"}:
             fail("a temporary must be a plain name other than the parameters and d")
-        for node in gast.walk(stmt.value):
+        for node in walk(stmt.value):
             if is_marked(node, "d") and not (isinstance(node.slice, gast.Name)
                                              and node.slice.id == result):
                 fail(f"templates may read only d[{result}]")
             if isinstance(node, gast.Name) and node.id == "d" and not any(
-                    is_marked(p, "d") and p.value is node for p in gast.walk(stmt.value)):
+                    is_marked(p, "d") and p.value is node for p in walk(stmt.value)):
                 fail("d is used only as d[...]")
 
 
@@ -46,14 +47,14 @@ def check_tangent(body, params, result, where):
         if not isinstance(stmt, gast.Assign) or len(stmt.targets) != 1:
             fail("a template contains only single assignments (`t[y] = ...`, `u = ...`)")
         target = stmt.targets[0]
-        reads = [n for n in gast.walk(stmt.value) if is_marked(n, "t")]
+        reads = [n for n in walk(stmt.value) if is_marked(n, "t")]
         if any(not isinstance(n.slice, gast.Name) or n.slice.id not in params
                for n in reads):
             fail("t[...] is read only for a parameter naming an argument")
-        if any(isinstance(n, gast.Name) and n.id == "t" for n in gast.walk(stmt.value)) \
+        if any(isinstance(n, gast.Name) and n.id == "t" for n in walk(stmt.value)) \
                 and not reads:
             fail("t is used only as t[...]")
-        if any(is_marked(n, "d") for n in gast.walk(stmt.value)):
+        if any(is_marked(n, "d") for n in walk(stmt.value)):
             fail("a tangent template reads no adjoint d[...]")
         if is_marked(target, "t"):
             if not isinstance(target.slice, gast.Name) or target.slice.id != result:

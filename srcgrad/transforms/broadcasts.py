@@ -20,13 +20,13 @@ statically known shape as before. Elementwise operations give equal values on a
 broadcast operand, so every such use sees the same numbers. Static shapes come from
 `infer_shapes` over the generated function; an unknown shape means no drop.
 """
-import copy
 
 import gast
 import numpy as np
 
 from .shapes import expr_shape, infer_shapes
 from .syntax import clone, const, name, rename
+from ..treewalk import walk
 
 
 def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
@@ -36,12 +36,12 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
     Tries all sites at once, then one at a time (each success removes a site)."""
     dropped = False
     while True:
-        sites = [i for i, n in enumerate(gast.walk(func)) if _is_broadcast(n, resolver)]
+        sites = [i for i, n in enumerate(walk(func)) if _is_broadcast(n, resolver)]
         if not sites:
             return dropped
         before = infer_shapes(func, arg_shapes, resolver, fixed)
         for chosen in [sites] + ([[s] for s in sites[:_MAX_SINGLE]] if len(sites) > 1 else []):
-            trial = copy.deepcopy(func)
+            trial = clone(func)
             markers = _mark(trial, set(chosen), before, resolver)
             if markers is None:
                 continue
@@ -72,7 +72,7 @@ def _is_broadcast(node, resolver):
 def _mark(func, chosen, before, resolver):
     """Replace the chosen sites (by walk position) with marker names; return
     {marker: (scalar expression, broadcast shape)}, or None if a site cannot go."""
-    targets = {id(n) for i, n in enumerate(gast.walk(func)) if i in chosen}
+    targets = {id(n) for i, n in enumerate(walk(func)) if i in chosen}
     markers = {}
 
     class _SitesToMarkers(gast.NodeTransformer):
@@ -116,7 +116,7 @@ def _dependence(func, markers, sinks):
     changed = True
     while changed:
         changed = False
-        for s in gast.walk(func):
+        for s in walk(func):
             if isinstance(s, gast.Assign) and depends(s.value):
                 targets = s.targets
             elif isinstance(s, gast.AugAssign) and depends(s.value):
@@ -124,7 +124,7 @@ def _dependence(func, markers, sinks):
             else:
                 continue
             for t in targets:
-                for n in gast.walk(t):
+                for n in walk(t):
                     if isinstance(n, gast.Name) and n.id not in tainted:
                         tainted.add(n.id)
                         changed = True
@@ -133,7 +133,7 @@ def _dependence(func, markers, sinks):
 
 def _safe(func, markers, before, after, resolver, sinks):
     depends = _dependence(func, markers, sinks)
-    ints = {s.target.id for s in gast.walk(func) if isinstance(s, gast.For)
+    ints = {s.target.id for s in walk(func) if isinstance(s, gast.For)
             and isinstance(s.target, gast.Name)}
 
     def same(node):
@@ -152,7 +152,7 @@ def _safe(func, markers, before, after, resolver, sinks):
                 return False
         return True
 
-    for s in gast.walk(func):
+    for s in walk(func):
         if isinstance(s, gast.AugAssign) and depends(s.value):
             t = expr_shape(s.target, after, resolver, ints)
             v = expr_shape(s.value, after, resolver, ints)

@@ -24,6 +24,7 @@ import numpy as np
 from .. import runtime
 from .syntax import popped_list
 from .kinds import infer_kinds
+from ..treewalk import walk
 
 REAL = "real"
 
@@ -60,7 +61,7 @@ def real_names(func, arg_kinds, resolver, stack=None):
 def drop_real_helpers(func, arg_kinds, resolver, stack):
     """Replace, in place, the helper calls whose operand is statically real."""
     if not any(isinstance(n, gast.Call) and id(resolver.static_object(n.func)) in _HELPERS
-               for n in gast.walk(func)):
+               for n in walk(func)):
         return
     env = dict.fromkeys(real_names(func, arg_kinds, resolver, stack), REAL)
 

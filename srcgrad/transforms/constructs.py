@@ -11,6 +11,7 @@ normalize emits a runtime check. All errors carry the user's location.
 import gast
 
 from .markers import InPlaceError, annotate
+from ..treewalk import walk
 
 _UNSUPPORTED = {
     gast.Try: "try/except is not supported in differentiated functions",
@@ -47,7 +48,7 @@ _HINTS = {
 def check_supported(tree, ctx):
     if isinstance(tree, gast.AsyncFunctionDef):
         raise ctx.error(_UNSUPPORTED[gast.AsyncFunctionDef], tree)
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if node is tree:
             continue
         kind = type(node)
@@ -76,7 +77,7 @@ def check_aliasing(tree, ctx):
     tracks values, not objects, so such a program would get a silently wrong gradient.
     """
     aliases = {}  # name -> {(other name, line where they start to share)}
-    loops = [(n.lineno, n.end_lineno) for n in gast.walk(tree)
+    loops = [(n.lineno, n.end_lineno) for n in walk(tree)
              if isinstance(n, (gast.For, gast.While))]
     line = [0]
 
@@ -93,7 +94,7 @@ def check_aliasing(tree, ctx):
         return alias_line < mutation_line or any(
             lo <= alias_line <= hi and lo <= mutation_line <= hi for lo, hi in loops)
 
-    for node in gast.walk(tree):
+    for node in walk(tree):
         line[0] = getattr(node, "lineno", 0)
         if isinstance(node, gast.Assign):
             for target in node.targets:
@@ -108,13 +109,13 @@ def check_aliasing(tree, ctx):
             sources = node.iter.args if isinstance(node.iter, gast.Call) and \
                 isinstance(node.iter.func, gast.Name) and \
                 node.iter.func.id in ("enumerate", "zip") else [node.iter]
-            for t in gast.walk(node.target):
+            for t in walk(node.target):
                 if isinstance(t, gast.Name):
                     for src in sources:
                         link(t.id, _alias_source(src))
     if not aliases:
         return
-    for node in gast.walk(tree):
+    for node in walk(tree):
         mutated = None
         if isinstance(node, gast.AugAssign):
             target = node.target

@@ -11,6 +11,7 @@ at the fixpoint, its targets become unknown and the iteration resumes.
 import gast
 
 from .syntax import all_names, statements
+from ..treewalk import walk
 
 
 def infer_kinds(func, env, kind_of, skip=lambda s: False):
@@ -36,7 +37,7 @@ def infer_kinds(func, env, kind_of, skip=lambda s: False):
             for targets, value in assigns:
                 if any(isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and
                        n.id in assigned and n.id not in env and n.id not in unknown
-                       for n in gast.walk(value)):
+                       for n in walk(value)):
                     waiting.append(targets)
                     continue
                 kind = kind_of(value, env)

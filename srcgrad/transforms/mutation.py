@@ -25,6 +25,7 @@ from ..errors import UnsupportedSyntaxError
 from .. import runtime
 from .markers import Harmless, note
 from .syntax import dotted_path, load_names, pushed_list
+from ..treewalk import walk
 
 # ndarray (and list) methods that change their receiver
 _MUTATING_METHODS = {"sort", "partition", "put", "fill", "resize", "itemset", "setfield",
@@ -58,7 +59,7 @@ def check_statement(stmt, resolver, ctx, varied, active):
 
 def _stored(stmt):
     if isinstance(stmt, gast.Assign):
-        return {n.id for t in stmt.targets for n in gast.walk(t)
+        return {n.id for t in stmt.targets for n in walk(t)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     return set()
 

@@ -11,13 +11,15 @@ import operator
 import gast
 
 from .syntax import load_names, name as name_node
+from ..treewalk import walk
 
 
 def optimize(func, pure, keep=frozenset()):
     """`keep`: names (the user's own) that are never substituted away."""
+    counts = _Counts(func)
     for _ in range(20):
-        changed = _substitute(func, keep) | _copies(func, keep) | _constants(func, keep) | \
-            _dead_code(func, pure)
+        changed = _substitute(func, keep, counts) | _copies(func, keep, counts) | \
+            _constants(func, keep, counts) | _dead_code(func, pure, counts)
         if not changed:
             break
     return func
@@ -25,7 +27,7 @@ def optimize(func, pure, keep=frozenset()):
 
 def fill_empty_blocks(tree):
     """Give every block that holds only comments a `pass` (and drop such an `else:`)."""
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (gast.For, gast.While, gast.If, gast.FunctionDef)) and \
                 all(_is_comment(b) for b in node.body):
             node.body = node.body + [gast.Pass()]
@@ -41,15 +43,35 @@ def _is_comment(s):
         and isinstance(s.value.func, gast.Name) and s.value.func.id == "__srcgrad_comment__")
 
 
-def _counts(func):
-    defs, uses = {}, {}
-    for node in gast.walk(func):
-        if isinstance(node, gast.Name):
-            table = uses if isinstance(node.ctx, gast.Load) else defs
-            table[node.id] = table.get(node.id, 0) + 1
-        elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
-            uses[node.target.id] = uses.get(node.target.id, 0) + 1
-    return defs, uses
+class _Counts:
+    """How often each name is defined and used (an augmented assignment's target
+    counts as both) and how many augmented assignments target it, in the whole
+    function. Each rewrite updates the tallies for the statements it changes,
+    which saves walking the whole function before every rewrite; `snapshot()`
+    gives a rewrite the tallies as of its start, the ones it decides by."""
+
+    def __init__(self, func):
+        self.defs, self.uses, self.augmented = {}, {}, {}
+        self.add(func)
+
+    def _tally(self, node, step):
+        defs, uses, aug = self.defs, self.uses, self.augmented
+        for n in walk(node):
+            if isinstance(n, gast.Name):
+                table = uses if isinstance(n.ctx, gast.Load) else defs
+                table[n.id] = table.get(n.id, 0) + step
+            elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+                uses[n.target.id] = uses.get(n.target.id, 0) + step
+                aug[n.target.id] = aug.get(n.target.id, 0) + step
+
+    def add(self, node):
+        self._tally(node, 1)
+
+    def remove(self, node):
+        self._tally(node, -1)
+
+    def snapshot(self):
+        return dict(self.defs), dict(self.uses)
 
 
 def _blocks(node):
@@ -67,10 +89,10 @@ def _simple_target(s):
         isinstance(s.targets[0], gast.Name)
 
 
-def _substitute(func, keep):
+def _substitute(func, keep, counts):
     """`t = e; <next statement using t once>` -> the next statement using e, when t is
     defined once and used once in the whole function."""
-    defs, uses = _counts(func)
+    defs, uses = counts.snapshot()
     params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     changed = False
     for owner, field, block in list(_blocks(func)):
@@ -81,7 +103,14 @@ def _substitute(func, keep):
                                                       gast.Return, gast.Expr)):
                 t = s.targets[0].id
                 if defs.get(t) == 1 and uses.get(t) == 1 and t not in params and t not in keep and \
-                        t in load_names(nxt) and _replace(nxt, t, s.value):
+                        t in load_names(nxt):
+                    counts.remove(nxt)
+                    done = _replace(nxt, t, s.value)
+                    counts.add(nxt)
+                    if not done:
+                        i += 1
+                        continue
+                    counts.remove(s)  # e, now in nxt, was counted there too
                     del block[i]
                     changed = True
                     continue
@@ -89,13 +118,12 @@ def _substitute(func, keep):
     return changed
 
 
-def _constants(func, keep):
+def _constants(func, keep, counts):
     """Propagate numbers assigned once, at the top level, to a generated name (the
     seed `dresult = 1.0`), then fold arithmetic on numbers: the same Python operation,
     done once at compile time, so the values are identical."""
-    defs, _ = _counts(func)
-    augmented = {n.target.id for n in gast.walk(func)
-                 if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
+    defs, _ = counts.snapshot()
+    augmented = {k for k, v in counts.augmented.items() if v > 0}
     values = {}
     for s in func.body:
         if _simple_target(s) and _number(s.value) and defs.get(s.targets[0].id) == 1 \
@@ -107,6 +135,7 @@ def _constants(func, keep):
         def visit_Name(self, n):
             if n.id in values and isinstance(n.ctx, gast.Load):
                 changed[0] = True
+                counts.uses[n.id] -= 1
                 return gast.Constant(value=values[n.id], kind=None)
             return n
 
@@ -133,10 +162,10 @@ def _number(node):
     return isinstance(node, gast.Constant) and type(node.value) in (int, float)
 
 
-def _copies(func, keep):
+def _copies(func, keep, counts):
     """Copy propagation inside a block: after `a = b`, read `b` for `a` while `b` is
     unchanged; the copy goes when no read of `a` is left. Self-copies `a = a` go."""
-    defs, uses = _counts(func)
+    defs, uses = counts.snapshot()
     params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     changed = False
     for owner, field, block in list(_blocks(func)):
@@ -145,13 +174,15 @@ def _copies(func, keep):
             s = block[i]
             if _simple_target(s) and isinstance(s.value, gast.Name) and \
                     s.value.id == s.targets[0].id:
+                counts.remove(s)
                 del block[i]
                 changed = True
                 continue
             if _simple_target(s) and isinstance(s.value, gast.Name):
                 a, b = s.targets[0].id, s.value.id
                 if defs.get(a) == 1 and a not in params and a not in keep and \
-                        _propagate(block[i + 1:], a, b, uses.get(a, 0)):
+                        _propagate(block[i + 1:], a, b, uses.get(a, 0), counts):
+                    counts.remove(s)
                     del block[i]
                     changed = True
                     continue
@@ -159,13 +190,13 @@ def _copies(func, keep):
     return changed
 
 
-def _propagate(rest, a, b, n_uses):
+def _propagate(rest, a, b, n_uses, counts):
     """Rewrite reads of `a` in `rest` into `b` if all n_uses reads come before `b`
     changes; return whether that succeeded (nothing is changed otherwise)."""
     plan = []
     seen = 0
     for s in rest:
-        reads = sum(1 for n in gast.walk(s) if isinstance(n, gast.Name) and n.id == a
+        reads = sum(1 for n in walk(s) if isinstance(n, gast.Name) and n.id == a
                     and isinstance(n.ctx, gast.Load))
         if _simple_target(s) and s.targets[0].id == b and isinstance(s.value, gast.Name) \
                 and s.value.id == a:
@@ -173,7 +204,7 @@ def _propagate(rest, a, b, n_uses):
             seen += 1
             continue
         writes_b = any(isinstance(n, gast.Name) and n.id == b and
-                       not isinstance(n.ctx, gast.Load) for n in gast.walk(s)) or (
+                       not isinstance(n.ctx, gast.Load) for n in walk(s)) or (
             isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name)
             and s.target.id == b)
         if reads:
@@ -188,7 +219,9 @@ def _propagate(rest, a, b, n_uses):
         return False
 
     for s in plan:
+        counts.remove(s)
         _rewrite_reads(s, a, lambda n: name_node(b), limit=None)
+        counts.add(s)
     return True
 
 
@@ -216,8 +249,8 @@ def _rewrite_reads(stmt, name, make, limit):
     return count[0]
 
 
-def _dead_code(func, pure):
-    defs, uses = _counts(func)
+def _dead_code(func, pure, counts):
+    defs, uses = counts.snapshot()
     changed = False
     for owner, field, block in list(_blocks(func)):
         keep = []
@@ -225,15 +258,18 @@ def _dead_code(func, pure):
             if _simple_target(s) and uses.get(s.targets[0].id, 0) == 0 and \
                     _is_pure(s.value, pure):
                 changed = True
+                counts.remove(s)
                 continue
             if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name) and \
                     uses.get(s.target.id, 0) == 1 and _is_pure(s.value, pure):
                 changed = True  # only the augmented assignment itself reads it
+                counts.remove(s)
                 continue
             if isinstance(s, (gast.For, gast.If)) and \
                     all(_is_comment(b) for b in s.body + s.orelse) and \
                     _is_pure(s.iter if isinstance(s, gast.For) else s.test, pure):
                 changed = True  # a loop or branch left with nothing to do
+                counts.remove(s)
                 continue
             keep.append(s)
         if not keep:
@@ -243,7 +279,7 @@ def _dead_code(func, pure):
 
 
 def _is_pure(expr, pure):
-    for node in gast.walk(expr):
+    for node in walk(expr):
         if isinstance(node, gast.Call) and not pure(node):
             return False
     return True

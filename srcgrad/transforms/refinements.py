@@ -9,6 +9,7 @@ import numpy as np
 from .. import runtime
 from .syntax import call, const, name, rename, store_names
 from .templates import Hooks, template_object
+from ..treewalk import walk
 
 
 class Shapes:
@@ -126,7 +127,7 @@ def available_calls(stmts, resolver):
     avail, out = {}, []
     for st in stmts:
         out.append(dict(avail))
-        changed = store_names(st) | {n.value.id for n in gast.walk(st)
+        changed = store_names(st) | {n.value.id for n in walk(st)
                                      if isinstance(n, gast.Subscript)
                                      and isinstance(n.ctx, gast.Store)
                                      and isinstance(n.value, gast.Name)}

@@ -17,6 +17,7 @@ import gast
 import numpy as np
 
 from .. import rules, runtime
+from ..treewalk import walk
 
 # builtins that neither mutate their arguments nor have other effects
 _PURE_BUILTINS = {getattr(builtins, n) for n in (
@@ -33,7 +34,7 @@ def replay_safe(tree, resolver, stack=None, immutable=None):
     same results and leaves no trace. `immutable`: for the user's code, the names that
     only ever hold numbers, so that `name += e` rebinds rather than mutates; None for
     generated code, whose augmented assignments update only its own fresh adjoints."""
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if node is not tree and isinstance(node, (gast.FunctionDef, gast.Lambda,
                                                   gast.AsyncFunctionDef, gast.ClassDef)):
             return False

@@ -12,6 +12,7 @@ import gast
 from .activity import statements
 from .markers import Marker, RestoreMarker, SaveMarker, is_origin_comment
 from .syntax import assign, load_names, name, store_names
+from ..treewalk import walk
 
 
 class SavePlan:
@@ -138,7 +139,7 @@ def first_definitions(body, params):
             for n in _assigned(s.targets[0]):
                 if n not in seen:
                     out.add((id(s), n))
-        for n in gast.walk(s):
+        for n in walk(s):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 seen.add(n.id)
     return out

@@ -30,6 +30,7 @@ import numpy as np
 from .. import runtime
 from .kinds import infer_kinds
 from .syntax import name, popped_list, statements
+from ..treewalk import walk
 
 
 class PyNumber(enum.Enum):
@@ -91,7 +92,7 @@ def _complex_power(func, env, resolver, stack):
     Flow-insensitive and conservative: a name is demoted if any assignment may give it
     a rewritten call's result."""
     demoted = set()
-    rewritten = {id(n) for n in gast.walk(func) if isinstance(n, gast.Call) and
+    rewritten = {id(n) for n in walk(func) if isinstance(n, gast.Call) and
                  _math_for(n, resolver) is not None and
                  all(_kind(a, env, resolver) in _NUMBERS for a in n.args)}
 
@@ -122,7 +123,7 @@ def _complex_power(func, env, resolver, stack):
         for targets, value in flows:
             if carries(value):
                 for t in targets:
-                    for n in gast.walk(t):
+                    for n in walk(t):
                         if isinstance(n, gast.Name) and n.id not in demoted:
                             demoted.add(n.id)
                             changed = True
@@ -130,7 +131,7 @@ def _complex_power(func, env, resolver, stack):
     def integral(e):
         return isinstance(e, gast.Constant) and type(e.value) in (int, float) and \
             float(e.value).is_integer() or _kind(e, env, resolver) == PyNumber.INT
-    for node in gast.walk(func):
+    for node in walk(func):
         if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Pow):
             base, exponent = node.left, node.right
         elif isinstance(node, gast.AugAssign) and isinstance(node.op, gast.Pow):

@@ -22,6 +22,7 @@ from .replay import replay_safe
 from .scalars import is_python_float, python_numbers, use_math
 from .shapes import expr_shape, infer_shapes
 from .syntax import store_names
+from ..treewalk import walk
 
 
 @dataclasses.dataclass
@@ -98,18 +99,18 @@ def uncast(f, arg_shapes, resolver, sinks, inp):
     f64 = float64_names(f, kinds, resolver)
     loads, values = {}, {}
     # `n = n + e` reads n into arithmetic, which makes a new array: no alias of n
-    inside_own = {id(m) for a in gast.walk(f) if isinstance(a, gast.Assign) and
+    inside_own = {id(m) for a in walk(f) if isinstance(a, gast.Assign) and
                   len(a.targets) == 1 and isinstance(a.targets[0], gast.Name) and
                   isinstance(a.value, (gast.BinOp, gast.UnaryOp))
-                  for m in gast.walk(a.value)
+                  for m in walk(a.value)
                   if isinstance(m, gast.Name) and m.id == a.targets[0].id}
-    for n in gast.walk(f):
+    for n in walk(f):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
             if id(n) not in inside_own:
                 loads[n.id] = loads.get(n.id, 0) + 1
         elif isinstance(n, gast.Assign):
             for t in n.targets:
-                for m in gast.walk(t):
+                for m in walk(t):
                     if isinstance(m, gast.Name):
                         values.setdefault(m.id, []).append(
                             n.value if t is m else None)

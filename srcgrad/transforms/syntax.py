@@ -1,7 +1,7 @@
 """Small helpers to build and inspect gast nodes, shared by the passes."""
-import copy
 
 import gast
+from ..treewalk import copy_tree, walk
 
 
 def name(id_, ctx=None):
@@ -53,7 +53,7 @@ def dotted_path(node):
 def located(node, origin):
     """Give `node` (and its children lacking one) the location of `origin`."""
     if origin is not None:
-        for n in gast.walk(node):
+        for n in walk(node):
             if getattr(n, "lineno", None) is None and hasattr(origin, "lineno"):
                 n.lineno = origin.lineno
                 n.col_offset = getattr(origin, "col_offset", 0)
@@ -63,23 +63,23 @@ def located(node, origin):
 
 
 def clone(node):
-    return copy.deepcopy(node)
+    return copy_tree(node)
 
 
 def load_names(node):
     """Names read by an expression or statement (in any Load context)."""
-    return {n.id for n in gast.walk(node)
+    return {n.id for n in walk(node)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def store_names(node):
-    return {n.id for n in gast.walk(node)
+    return {n.id for n in walk(node)
             if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
 
 
 def all_names(node):
     """Every name in an expression, statement or target, whatever its context."""
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
 
 
 def statements(body):

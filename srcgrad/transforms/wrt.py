@@ -11,6 +11,7 @@ import gast
 
 from ..errors import ArgumentError
 from .syntax import assign, const, name
+from ..treewalk import walk
 
 
 @dataclasses.dataclass
@@ -103,7 +104,7 @@ def _resolve_output(of, original, body, ret, namer, where):
         _check_once(of, _assignment_counts(original), "of", where)
         return of, of, body
     if isinstance(of, int) and not isinstance(of, bool):
-        returned = [n.value for n in gast.walk(original) if isinstance(n, gast.Return)]
+        returned = [n.value for n in walk(original) if isinstance(n, gast.Return)]
         sizes = {len(v.elts) for v in returned if isinstance(v, (gast.Tuple, gast.List))}
         if len(sizes) != 1 or len(sizes) != len({id(v) for v in returned}) and \
                 not all(isinstance(v, (gast.Tuple, gast.List)) for v in returned):
@@ -135,7 +136,7 @@ def _assignment_counts(tree):
             elif isinstance(s, gast.For):
                 targets = [s.target]
             for t in targets:
-                for n in gast.walk(t):
+                for n in walk(t):
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                         counts[n.id] = counts.get(n.id, 0) + (2 if in_loop else 1)
             for field in ("body", "orelse"):
@@ -153,7 +154,7 @@ def loop_assigned(body):
     def visit(stmts, in_loop):
         for s in stmts:
             if in_loop:
-                for n in gast.walk(s):
+                for n in walk(s):
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                         out.add(n.id)
             for field in ("body", "orelse"):
