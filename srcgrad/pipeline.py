@@ -162,7 +162,8 @@ def context(fun, spec):
     """The naming, helper binding and error context the transforms share."""
     namer = Namer(fun.user_names)  # reserves every name of the user's function
     helpers = _Helpers(namer, fun.source, _stored(fun.tree, set(fun.params)))
-    return _Ctx(namer, fun.source.filename, fun.source.name, spec.unroll, helpers)
+    return Context(namer, fun.source.filename, fun.source.name, spec.unroll, helpers,
+                   fun.source.resolve)
 
 
 def resolve(fun, tree, ctx):
@@ -316,30 +317,6 @@ class _Helpers:
         self.bound[name_] = obj
         self.by_id[id(obj)] = name_
         return name_
-
-
-class _Ctx(Context):
-    def __init__(self, namer, filename, function, unroll, helpers):
-        super().__init__(namer, filename, function, unroll)
-        self.helpers = helpers
-        self.lookups = []  # (name, object) resolutions made while normalizing
-
-    def helper(self, preferred, obj):
-        return self.helpers.bind(preferred, obj)
-
-    def helper_names(self):
-        return self.helpers.bound.keys()
-
-    def resolves_to(self, name_, obj):
-        """Whether the free name `name_` of the user's function refers to `obj` (a
-        builtin such as range, which a module may shadow); the answer is guarded."""
-        found, value = self.helpers.source.resolve(name_)
-        self.lookups.append((name_, value if found else None))
-        return found and value is obj
-
-    def source_line(self, lineno):
-        import linecache
-        return linecache.getline(self.filename, lineno).strip()
 
 
 class _GeneratedScope:

@@ -11,6 +11,7 @@ so normalize can run on a parsed function alone; the compiler passes its own bin
 and resolver, which share names with the rest of the generated code and guard lookups.
 """
 import builtins
+import linecache
 
 from ..errors import UnsupportedSyntaxError
 
@@ -69,6 +70,10 @@ class Context:
         found, value = self.resolve(name_)
         self.lookups.append((name_, value if found else None))
         return found and value is obj
+
+    def source_line(self, lineno):
+        """The user's source line `lineno` (for comments in generated code)."""
+        return linecache.getline(self.filename, lineno).strip()
 
     def error(self, message, node, cls=UnsupportedSyntaxError, hint=None):
         return cls(message, filename=self.filename, lineno=getattr(node, "lineno", None),
