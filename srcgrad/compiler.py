@@ -5,6 +5,9 @@ the callees' adjoints it requests.
 `compile(fn, spec)`, `clear_cache` and `Artifact` are the cache's (srcgrad/cache.py),
 re-exported here: that is where an artifact is reused while its guards hold.
 """
+import gc
+import threading
+
 from . import pipeline
 from .codegen import locate  # noqa: F401 (the API locates RuntimeRefusals with it)
 from .pipeline import Spec
@@ -31,13 +34,44 @@ class _Job:
 
     def run(self):
         callees = Callees(self.spec)
-        gen = pipeline.build(self.fn, self.spec, callees)
+        with _gc_paused:
+            gen = pipeline.build(self.fn, self.spec, callees)
         art = Artifact(gen.functions, gen.text, gen.guards, callees.deps, self.spec,
                        gen.info)
         if self.spec.save_to and callees.deps:  # the file holds the callees' adjoints too
             with open(self.spec.save_to, "w") as fh:
                 fh.write(art.full_text())
         return art
+
+
+class _GcPause:
+    """Cyclic garbage collection paused while any thread compiles. The passes build
+    and keep hundreds of thousands of syntax nodes, each allocation burst triggering
+    collections that traverse all of them (30% of a 1,000-statement compile); what
+    the passes drop is freed by reference counting, and any cycle is collected after.
+    Re-entrant and shared by threads: the collector is enabled again when the last
+    compile ends, and only if it was enabled when the first began."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._was_enabled = False
+
+    def __enter__(self):
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._was_enabled:
+                gc.enable()
+
+
+_gc_paused = _GcPause()
 
 
 class Callees:

@@ -14,6 +14,7 @@ from .treewalk import walk
 class Namer:
     def __init__(self, reserved=()):
         self.taken = set(reserved)
+        self._next = {}  # base -> the smallest suffix that may still be free
 
     @classmethod
     def for_tree(cls, tree, extra=()):
@@ -44,11 +45,14 @@ class Namer:
         if base not in self.taken:
             self.taken.add(base)
             return base
-        i = 1
+        # `taken` only grows, so the smallest free suffix never decreases: searching
+        # from the last one found keeps the names identical and each call O(1)
+        i = self._next.get(base, 1)
         while f"{base}_{i}" in self.taken:
             i += 1
         name = f"{base}_{i}"
         self.taken.add(name)
+        self._next[base] = i + 1
         return name
 
     def adjoint(self, name):

@@ -102,24 +102,8 @@ def activity(tree, wrt, output, resolver, ctx):
     params = {a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
     body = list(statements(tree.body))
     edges = [(stmt, *flows(stmt, resolver)) for stmt in body]
-    varied = set(wrt)
-    changed = True
-    while changed:
-        changed = False
-        for stmt, targets, sources in edges:
-            if targets and sources & varied and not set(targets) <= varied:
-                varied.update(targets)
-                changed = True
-    useful = {output} if output is not None else set()
-    changed = True
-    while changed:
-        changed = False
-        for stmt, targets, sources in edges:
-            if set(targets) & useful:
-                new = (sources & varied) - useful
-                if new:
-                    useful |= new
-                    changed = True
+    varied = _forward(edges, set(wrt))
+    useful = _backward(edges, varied, {output} if output is not None else set())
     active = varied & useful
     for stmt, targets, sources in edges:
         if set(targets) & active and sources & active:
@@ -127,6 +111,42 @@ def activity(tree, wrt, output, resolver, ctx):
     for stmt in body:
         check_statement(stmt, resolver, ctx, varied, active)
     return active
+
+
+def _forward(edges, varied):
+    """The least set holding `varied` and the targets of every edge with a source in
+    it (a worklist over uses: linear in the edges, where re-sweeping them until
+    nothing changes is quadratic on a long chain)."""
+    users = {}
+    for i, (_, targets, sources) in enumerate(edges):
+        if targets:
+            for n in sources:
+                users.setdefault(n, []).append(i)
+    work = list(varied)
+    while work:
+        for i in users.pop(work.pop(), ()):
+            for t in edges[i][1]:
+                if t not in varied:
+                    varied.add(t)
+                    work.append(t)
+    return varied
+
+
+def _backward(edges, varied, useful):
+    """The least set holding `useful` and the varied sources of every edge with a
+    target in it (the same worklist, over definitions)."""
+    defs = {}
+    for i, (_, targets, _) in enumerate(edges):
+        for t in targets:
+            defs.setdefault(t, []).append(i)
+    work = list(useful)
+    while work:
+        for i in defs.pop(work.pop(), ()):
+            for n in edges[i][2]:
+                if n in varied and n not in useful:
+                    useful.add(n)
+                    work.append(n)
+    return useful
 
 
 def _check(stmt, resolver, ctx, active, params):

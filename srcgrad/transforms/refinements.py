@@ -122,25 +122,55 @@ class ReverseHooks(Hooks):
 
 def available_calls(stmts, resolver):
     """For each statement of a block, the pure NumPy calls computed earlier in the
-    block whose operands and result are unchanged since: {key: name}. An adjoint
-    template that needs the same call (cos(x) in the rule of sin) reads the name."""
-    avail, out = {}, []
-    for st in stmts:
-        out.append(dict(avail))
+    block whose operands and result are unchanged since, as a view with
+    `.get(key) -> name or None`. An adjoint template that needs the same call (cos(x)
+    in the rule of sin) reads the name.
+
+    Each key keeps the statement intervals in which it is available, and each name
+    the keys it occurs in, so that the views cost O(1) each (a copy of the available
+    calls per statement is quadratic on long straight-line code)."""
+    spans = {}  # key -> [[defined at, last visible at, name]]
+    live = {}   # key -> its open span
+    mentions = {}  # name -> keys whose operands or result hold it
+    end = len(stmts)
+    for i, st in enumerate(stmts):
         changed = store_names(st) | {n.value.id for n in walk(st)
                                      if isinstance(n, gast.Subscript)
                                      and isinstance(n.ctx, gast.Store)
                                      and isinstance(n.value, gast.Name)}
-        avail = {k: v for k, v in avail.items()
-                 if v not in changed and not (set(k[1]) & {("n", c) for c in changed})}
+        for c in changed:
+            for key in mentions.pop(c, ()):
+                span = live.get(key)
+                # (a key re-added under another name may be mentioned by a stale one)
+                if span is not None and (span[2] == c or ("n", c) in key[1]):
+                    del live[key]
+                    span[1] = i  # still visible to statement i, computed before it
         if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) and \
                 isinstance(st.value, gast.Call) and not st.value.keywords:
             callee = resolver.callee(st.value)
             key = call_key(callee.obj, st.value.args)
+            target = st.targets[0].id
             if callee.kind == "rule" and isinstance(callee.obj, np.ufunc) and key and \
-                    ("n", st.targets[0].id) not in key[1]:
-                avail.setdefault(key, st.targets[0].id)
-    return out
+                    ("n", target) not in key[1] and key not in live:
+                live[key] = span = [i, end, target]
+                spans.setdefault(key, []).append(span)
+                for n in {target} | {v for tag, v in key[1] if tag == "n"}:
+                    mentions.setdefault(n, set()).add(key)
+    return [_Available(spans, i) for i in range(len(stmts))]
+
+
+class _Available:
+    """The calls available to statement `i` of a block (see available_calls)."""
+    __slots__ = ("spans", "i")
+
+    def __init__(self, spans, i):
+        self.spans, self.i = spans, i
+
+    def get(self, key, default=None):
+        for start, last, held in self.spans.get(key, ()):
+            if start < self.i <= last:
+                return held
+        return default
 
 
 def call_key(obj, args):
