@@ -49,11 +49,59 @@ def _median_process(code, runs, env=None):
     return statistics.median(ts)
 
 
+def _env(bytecode, prefix=None):
+    env = dict(os.environ)
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    elif prefix:
+        env["PYTHONPYCACHEPREFIX"] = prefix
+    return env
+
+
 def import_time(runs):
-    """(srcgrad, its dependencies alone): seconds to import in a new process."""
-    base = _median_process("import numpy, gast, astor", runs)
-    full = _median_process("import srcgrad", runs)
-    return full - base, base
+    """Seconds `import srcgrad` adds to a new process beyond `import numpy`, the only
+    package it imports (gast, astor and the compiler load at the first compile):
+    (as installed, numpy alone; without bytecode).
+
+    As installed means with bytecode, as pip and a first import leave it: a warm-up
+    process writes it into a temporary PYTHONPYCACHEPREFIX (the checkout stays
+    clean), then every run reads it. Without bytecode (PYTHONDONTWRITEBYTECODE, as in
+    some sandboxes) srcgrad's modules are compiled from source in each process, while
+    numpy's still load from the bytecode its install wrote."""
+    with tempfile.TemporaryDirectory() as prefix:
+        env = _env(True, prefix)
+        _median_process("import srcgrad", 1, env)  # writes the bytecode
+        installed, base = _paired("import numpy", "import srcgrad", runs, env)
+        own = _self_timed(runs, env)
+    raw, _ = _paired("import numpy", "import srcgrad", runs, _env(False))
+    return installed, base, raw, own
+
+
+def _paired(base_code, code, runs, env):
+    """(median of the differences, median of `base_code`) over `runs` pairs of new
+    processes, run alternately so that the machine's load drifts out of the difference."""
+    diffs, bases = [], []
+    for _ in range(runs):
+        b = _median_process(base_code, 1, env)
+        diffs.append(_median_process(code, 1, env) - b)
+        bases.append(b)
+    return statistics.median(diffs), statistics.median(bases)
+
+
+def _self_timed(runs, env):
+    """Median seconds of `import srcgrad` after numpy, as `python -X importtime` times it."""
+    ts = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-X", "importtime", "-c",
+                              "import numpy; import srcgrad"], check=True, cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for line in out.stderr.splitlines():
+            parts = line.split("|")
+            if len(parts) == 3 and parts[2].strip() == "srcgrad":
+                ts.append(int(parts[1]) * 1e-6)
+    return statistics.median(ts) if ts else None
 
 
 _counter = [0]
@@ -293,8 +341,10 @@ def main(argv):
            f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}.", "",
            "| what | measured |", "|---|---|"]
     say("import time")
-    imp, deps = import_time(3 if quick else 7)
-    out.append(f"| `import srcgrad` (beyond numpy, gast, astor: {ms(deps)}) | {ms(imp)} |")
+    imp, deps, raw, own = import_time(7 if quick else 15)
+    out.append(f"| `import srcgrad`, with bytecode as installed (beyond `import numpy`: "
+               f"{ms(deps)}; -X importtime: {ms(own)}) | {ms(imp)} |")
+    out.append(f"| `import srcgrad`, no bytecode (PYTHONDONTWRITEBYTECODE) | {ms(raw)} |")
     say("cold compile per workload")
     for name, secs in cold_workloads(srcgrad, 3 if quick else 7):
         out.append(f"| cold compile `{name}` | {ms(secs)} |")

@@ -196,8 +196,13 @@ class _ValueChecked:
 def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
     fun = target.fn
     skip = len(target.bound)
-    spec = compiler.Spec(wrt=wrt, of=of, mode=mode, optimize=optimize, unroll=unroll,
-                         save_to=save_to)
+    specs = []  # the Spec, made at the first call (it loads the compiler's passes)
+
+    def base_spec():
+        if not specs:
+            specs.append(compiler.Spec(wrt=wrt, of=of, mode=mode, optimize=optimize,
+                                       unroll=unroll, save_to=save_to))
+        return specs[0]
     arts = cache.Table()  # argument kinds -> Artifact specialized on them
     deep = set()  # kinds with containers, whose contents are checked on every call
 
@@ -214,14 +219,14 @@ def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
     def slow(args, kwargs):
         if kwargs:  # keyword calls are not specialized, and are checked every time
             check_call(target, wrt, args, kwargs, skip)
-            return _located(compile_for(spec).main, args, kwargs)
+            return _located(compile_for(base_spec()).main, args, kwargs)
         key = _key(args)
         art = arts.get(key)
         if art is None or not art.valid():
             # the key holds each argument's type (and dtype), so a value that passed
             # this check once passes it for every later call with the same key
             check_call(target, wrt, args, kwargs, skip)
-            art = compile_for(spec.with_shapes(shape_key(args), dtype_key(args)))
+            art = compile_for(base_spec().with_shapes(shape_key(args), dtype_key(args)))
             arts.pop(key, None)
             arts[key] = art
             _bound(fun, arts, deep)
@@ -251,7 +256,7 @@ def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
 
     for copied in (_WRAPPERS, "__srcgrad_cache__"):  # functools.wraps copies fun's
         gradient.__dict__.pop(copied, None)
-    gradient.__srcgrad_wrapped__ = lambda: compiler.compile(fun, spec).functions["main"]
+    gradient.__srcgrad_wrapped__ = lambda: compiler.compile(fun, base_spec()).functions["main"]
     gradient.__srcgrad_target__ = target
     if target.signature is not None:
         gradient.__signature__ = target.signature

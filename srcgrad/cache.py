@@ -25,7 +25,6 @@ import weakref
 
 from . import compiler, diskcache, guards as guards_mod
 from .errors import ArgumentError, UnsupportedSyntaxError
-from .transforms.specialize import with_numpy_fallback
 
 _ATTR = "__srcgrad_cache__"
 _generation = [0]  # bumped by clear_cache(): older artifacts are no longer valid
@@ -114,6 +113,7 @@ class Artifact:
         self._flatten()
         if self.main is not None and spec.use_math and spec.dtypes and \
                 "float" in spec.dtypes:
+            from .transforms.specialize import with_numpy_fallback  # (after the passes)
             self.main = with_numpy_fallback(self.main, info["fn"], spec, info,
                                             lambda s: compile(info["fn"], s).main)
 

@@ -8,15 +8,24 @@ re-exported here: that is where an artifact is reused while its guards hold.
 import gc
 import threading
 
-from . import pipeline
-from .codegen import locate  # noqa: F401 (the API locates RuntimeRefusals with it)
-from .pipeline import Spec
-
 # The cache (srcgrad/cache.py: compile, clear_cache, Artifact) hands itself in when it
 # is imported (`install`): a job builds its Artifact and compiles the callees it is
 # asked for through the cache, and this module never imports cache.py (which imports
 # it), so the layers stay a line: api -> cache -> compiler -> pipeline.
 compile = clear_cache = Artifact = None
+
+
+def __getattr__(name):
+    """`Spec` (pipeline.py) and `locate` (codegen.py, the API locates RuntimeRefusals
+    with it), imported on first use: `import srcgrad` loads neither the passes nor
+    gast and astor, only the first compile does (Python's import lock makes that
+    thread-safe)."""
+    if name in ("Spec", "locate"):
+        from .codegen import locate
+        from .pipeline import Spec
+        globals().update(Spec=Spec, locate=locate)
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def install(compile_fn, clear_fn, artifact_cls):
@@ -33,6 +42,7 @@ class _Job:
         self.spec = spec
 
     def run(self):
+        from . import pipeline  # the passes: loaded by the first compile
         callees = Callees(self.spec)
         with _gc_paused:
             gen = pipeline.build(self.fn, self.spec, callees)
@@ -88,6 +98,7 @@ class Callees:
     def request(self, fn, active_params):
         key = (id(fn), tuple(active_params))
         if key not in self._served:  # (fn kept in the entry: its id stays unique)
+            from .pipeline import Spec
             art = compile(fn, Spec(wrt=tuple(active_params), mode="vjp",
                                    optimize=self.optimize, unroll=self.unroll))
             if art not in self.deps:
@@ -96,4 +107,4 @@ class Callees:
         return self._served[key][1:]
 
 
-__all__ = ["compile", "clear_cache", "Spec", "Artifact", "locate"]
+__all__ = ["compile", "clear_cache", "Spec", "Artifact", "locate"]  # noqa: F822 (__getattr__)

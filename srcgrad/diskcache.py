@@ -13,7 +13,6 @@ adjoint has the recorded text, and the text matches its hash; else the entry is
 ignored and rewritten. Entries are written to a temporary file and renamed, so two
 processes racing leave one whole entry. To clear the cache delete the directory.
 """
-import hashlib
 import importlib
 import linecache
 import os
@@ -22,7 +21,10 @@ import types
 
 import numpy as np
 
-from . import codegen, guards as guards_mod, source as source_mod
+from . import guards as guards_mod
+
+# hashlib, codegen (astor, gast) and source (gast) are imported where used: `import
+# srcgrad` needs only set_disk_cache; a process without a disk cache never loads them.
 
 FORMAT = 1
 _dir = [None]  # set_disk_cache's directory; None: the environment decides
@@ -48,6 +50,7 @@ def directory():
 def _srcgrad_fingerprint():
     """A hash of srcgrad's own modules (a new version generates other code)."""
     if not _fingerprint:
+        import hashlib
         h = hashlib.sha256()
         root = os.path.dirname(os.path.abspath(__file__))
         for base, dirs, files in sorted(os.walk(root)):
@@ -63,6 +66,8 @@ def _srcgrad_fingerprint():
 
 def _user_rules():
     """What users registered (@srcgrad.adjoint, nondifferentiable): it changes the text."""
+    import hashlib
+
     from .rules import registry
     out = []
     rules = registry.registered() + registry.registered(kind="tangent")
@@ -82,6 +87,7 @@ def _user_rules():
 def _key(fn, spec):
     """The entry name: the whole text of fn's file (any edit there makes new entries),
     where fn is in it, and what else decides the generated code."""
+    import hashlib
     code = fn.__code__
     text = "".join(linecache.getlines(code.co_filename))
     parts = [FORMAT, _srcgrad_fingerprint(), sys.version, np.__version__,
@@ -235,6 +241,7 @@ def _path(key):
 
 
 def _sha(text):
+    import hashlib
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -249,6 +256,8 @@ def load(fn, spec, compile_fn, Spec):
     if not _storable(fn, spec):
         return None
     import json
+
+    from . import source as source_mod
     try:
         code = fn.__code__
         linecache.checkcache(code.co_filename)  # the file as it is now...
@@ -268,6 +277,8 @@ def load(fn, spec, compile_fn, Spec):
 
 def _rebuild(fn, spec, key, entry, compile_fn, Spec):
     import re
+
+    from . import codegen
     text = entry["text"]
     filename = fn.__code__.co_filename
     if entry.get("format") != FORMAT or entry.get("key") != key or \
@@ -331,6 +342,8 @@ def store(fn, spec, art):
 def _entry(fn, spec, art):
     import json
     import re
+
+    from . import codegen
     key = _key(fn, spec)
     user_cells = set(map(id, fn.__closure__ or ()))
     helpers, roles = {}, {}

@@ -29,11 +29,10 @@ checked when it is registered.
 import inspect
 import textwrap
 
-import gast
-
 from .. import runtime
-from ..transforms.markers import DefaultFilled, annotate
-from .language import check_adjoint, check_tangent
+
+# gast, the markers (gast nodes) and language.py (gast) are imported where a template is
+# parsed, checked or bound: registering the built-in rules at `import srcgrad` needs none.
 
 
 class _Marker:
@@ -95,6 +94,7 @@ class Rule:
     def body(self):
         """The template's statements, parsed and checked on first use."""
         if self._body is None:
+            from .language import check_adjoint, check_tangent
             body = self._source()
             check = check_adjoint if self.kind == "adjoint" else check_tangent
             check(body, set(self.signature.parameters), self.result, self.where)
@@ -109,6 +109,9 @@ class Rule:
         with a `DefaultFilled` note: a supported parameter's default is left out of the calls
         the template makes (the callee's default is the same).
         """
+        import gast
+
+        from ..transforms.markers import DefaultFilled, annotate
         bound = self.signature.bind(*args, **kwargs)
         for pname, values in self.supports.items():
             if pname in bound.arguments:
@@ -129,6 +132,7 @@ class Rule:
 
 
 def _function_body(template):
+    import gast
     source = textwrap.dedent(inspect.getsource(template))
     body = gast.parse(source).body[0].body
     if (body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant)
@@ -143,6 +147,7 @@ def _among(value, values):
 
 
 def _check_supported(pname, node, values):
+    import gast
     shown = ", ".join(repr(v) for v in values)
     if not isinstance(node, gast.Constant):
         raise TypeError(f"{pname}= must be a constant srcgrad can read when compiling "

@@ -30,7 +30,6 @@ is parsed until the rule is first used.
 import inspect
 import sys
 
-import gast
 import numpy as np
 
 from .registry import Rule, register
@@ -127,6 +126,7 @@ def _register_applied(primitives, adjoint, globals_):
 
 def _statement(source, g=None):
     """Parse one template statement, the name g standing for the expression `g`."""
+    import gast  # on first use of the rule, not when it is registered
     stmt = gast.parse(source).body[0]
     if g is None:
         return stmt
