@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from . import arguments, cache, compiler, targets
+from . import arguments, cache, compiler, dispatch, targets
 from .arguments import check_call, check_cotangent, check_output, has_container
 from .errors import ArgumentError, RuntimeRefusal
 from .runtime import cast_like, stop_gradient  # noqa: F401  (public API, re-exported)
@@ -92,8 +92,9 @@ _kind = operator.attrgetter("shape", "dtype", "__class__")
 
 
 def _key(args):
-    """The specialization key of positional `args`: (shape, dtype, type) of arrays and
-    NumPy scalars, what the warm path computes in one C loop; kind_key otherwise."""
+    """The specialization key of positional `args` in the gradient's table: (shape,
+    dtype, type) of arrays and NumPy scalars, computed in one C loop; kind_key
+    otherwise. (The warm path, dispatch.py, tests the same without building it.)"""
     try:
         key = tuple(map(_kind, args))
         hash(key)
@@ -108,7 +109,7 @@ def _bound(fun, arts, deep):
     while len(arts) > cache.limit():
         try:
             old = next(iter(arts))
-            art = arts.pop(old)
+            art, _ = arts.pop(old)
         except (StopIteration, KeyError, RuntimeError):  # another thread got there
             break
         deep.discard(old)
@@ -183,9 +184,7 @@ class _ValueChecked:
         self.art = art
         self.target = target
         self.mode = mode
-
-    def valid(self):
-        return self.art.valid()
+        self.valid = art.valid
 
     def main(self, *args, **kwargs):
         value, grads = self.art.main(*args, **kwargs)
@@ -203,7 +202,8 @@ def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
             specs.append(compiler.Spec(wrt=wrt, of=of, mode=mode, optimize=optimize,
                                        unroll=unroll, save_to=save_to))
         return specs[0]
-    arts = cache.Table()  # argument kinds -> Artifact specialized on them
+    arts = cache.Table()  # argument kinds -> (Artifact specialized on them, its
+    #                       dispatch entry or None); `arts.last`: the warm path's entry
     deep = set()  # kinds with containers, whose contents are checked on every call
 
     def compile_for(spec_):
@@ -221,39 +221,30 @@ def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
             check_call(target, wrt, args, kwargs, skip)
             return _located(compile_for(base_spec()).main, args, kwargs)
         key = _key(args)
-        art = arts.get(key)
+        art, entry = arts.get(key, _NONE)
         if art is None or not art.valid():
             # the key holds each argument's type (and dtype), so a value that passed
             # this check once passes it for every later call with the same key
             check_call(target, wrt, args, kwargs, skip)
             art = compile_for(base_spec().with_shapes(shape_key(args), dtype_key(args)))
+            container = has_container(args)
+            entry = None if container else dispatch.entry(
+                args, getattr(art, "art", art).flat_guards, art.main)
             arts.pop(key, None)
-            arts[key] = art
+            arts[key] = (art, entry)
             _bound(fun, arts, deep)
-            if has_container(args):
+            if container:
                 deep.add(key)
         elif deep and key in deep:  # but not the contents of a list or tuple
             check_call(target, wrt, args, kwargs, skip)
+        elif len(arts) > 1:  # least recently used first
+            arts[key] = arts.pop(key, (art, entry))
+        if entry is not None and (n is None or entry[2] == n):
+            arts.last = entry  # the next call with these kinds takes the warm path
         return _located(art.main, args, {})
 
-    @functools.wraps(fun)
-    def gradient(*args, **kwargs):
-        if not kwargs:  # the warm path: arrays of a shape and dtype seen before
-            try:
-                key = tuple(map(_kind, args))
-                art = arts[key]
-            except Exception:  # a new kind, or arguments that are not all arrays
-                pass
-            else:
-                if art.valid() and not (deep and key in deep):
-                    if len(arts) > 1:  # least recently used last
-                        arts[key] = arts.pop(key, art)
-                    try:  # costs nothing unless it raises
-                        return art.main(*args)
-                    except RuntimeRefusal as exc:
-                        raise compiler.locate(exc)
-        return slow(args, kwargs)
-
+    n = dispatch.arity(target.signature)
+    gradient = functools.wraps(fun)(dispatch.gradient(n, arts, slow, RuntimeRefusal, _locate))
     for copied in (_WRAPPERS, "__srcgrad_cache__"):  # functools.wraps copies fun's
         gradient.__dict__.pop(copied, None)
     gradient.__srcgrad_wrapped__ = lambda: compiler.compile(fun, base_spec()).functions["main"]
@@ -261,6 +252,13 @@ def _new_wrapper(target, mode, wrt, of, optimize, unroll, save_to):
     if target.signature is not None:
         gradient.__signature__ = target.signature
     return gradient
+
+
+_NONE = (None, None)
+
+
+def _locate(exc):
+    return compiler.locate(exc)
 
 
 def _located(generated, args, kwargs):

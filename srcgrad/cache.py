@@ -132,7 +132,8 @@ class Artifact:
             for dep in art.deps:
                 visit(dep)
         visit(self)
-        self.valid = guards_mod.checker(dicts, attrs, _generation, self.generation)
+        self.flat_guards = (dicts, attrs, _generation, self.generation)  # dispatch.py
+        self.valid = guards_mod.checker(*self.flat_guards)
 
     def valid(self):
         """Whether every name resolution this code relied on still holds (replaced
@@ -169,14 +170,25 @@ def clear_cache():
             table.clear()
 
 
-class Table(dict):
-    """A gradient's own {argument kinds: Artifact} (api.py), emptied by clear_cache."""
+def _no_match(*args):
+    return False
 
-    __slots__ = ("__weakref__",)
+
+class Table(dict):
+    """A gradient's own {argument kinds: (Artifact, entry)} (api.py), and `last`, the
+    entry its warm path tries first (dispatch.py); emptied by clear_cache."""
+
+    __slots__ = ("__weakref__", "last")
+    EMPTY = (_no_match, None, -1)  # an entry no call passes
 
     def __init__(self):
         super().__init__()
+        self.last = self.EMPTY
         _tables[id(self)] = self
+
+    def clear(self):
+        self.last = self.EMPTY
+        super().clear()
 
 
 _tables = weakref.WeakValueDictionary()  # id -> Table (dicts are unhashable)

@@ -14,6 +14,26 @@ def checker(dicts, attrs, counter, generation):
     dict guards (`key not in d` for a name that must stay undefined) and
     `o.attr is obj` for the attribute guards, and `counter[0] == generation` (the
     compile cache was not cleared since)."""
+    env, tests = guard_tests(dicts, attrs, counter, generation)
+    names = sorted(env)
+    text = (f"def make({', '.join(names)}):\n"
+            "    def valid():\n"
+            "        try:\n"
+            f"            return ({' and '.join(tests)})\n"
+            f"        except {GUARD_ERRORS}:  # removed or emptied\n"
+            "            return False\n"
+            "    return valid\n")
+    namespace = {}
+    exec(compile(text, "<srcgrad-guards>", "exec"), namespace)
+    return namespace["make"](*[env[n] for n in names])
+
+
+GUARD_ERRORS = "(KeyError, AttributeError, ValueError)"  # what a failing test raises
+
+
+def guard_tests(dicts, attrs, counter, generation):
+    """(env, tests): checker's tests as Python expressions, and the objects they name
+    (gen, G, d0, v0, ..., o0, w0, ...), for generated code that checks them inline."""
     env = {"gen": counter, "G": generation}
     tests = ["gen[0] == G"]
     for i, (d, key, obj) in enumerate(dicts):
@@ -28,17 +48,7 @@ def checker(dicts, attrs, counter, generation):
             continue
         env[f"o{i}"], env[f"w{i}"] = o, obj
         tests.append(f"o{i}.{attr} is w{i}")
-    names = sorted(env)
-    text = (f"def make({', '.join(names)}):\n"
-            "    def valid():\n"
-            "        try:\n"
-            f"            return ({' and '.join(tests)})\n"
-            "        except (KeyError, AttributeError, ValueError):  # removed or emptied\n"
-            "            return False\n"
-            "    return valid\n")
-    namespace = {}
-    exec(compile(text, "<srcgrad-guards>", "exec"), namespace)
-    return namespace["make"](*[env[n] for n in names])
+    return env, tests
 
 
 def guards(src, fn, lookups, links):

@@ -16,7 +16,7 @@ LAYERS = [
                   "transforms.kinds", "transforms.dtypes", "transforms.mutation"]),
     ("transforms", ["transforms", "transforms.*"]),
     ("compiler", ["codegen", "guards", "compiler", "pipeline", "cache", "diskcache"]),
-    ("api", ["api", "arguments", "targets"]),
+    ("api", ["api", "arguments", "targets", "dispatch"]),
     ("cli", ["cli", "__main__", "__init__"]),
 ]
 
