@@ -240,7 +240,9 @@ _SIX = textwrap.dedent("""\
 
 
 def warm_overhead(srcgrad, reps):
-    """Seconds a warm `g(*args)` costs over the generated code it runs."""
+    """(overhead, whole call, floor): seconds a warm `g(*args)` costs over the
+    generated code it runs, and what testing each argument's type, dtype and shape
+    alone costs (what any never-stale dispatch must read), in the same loop."""
     fn, filename = define(_SIX, "six")
     args = [np.full(3, float(i + 1)) for i in range(6)]
     g = srcgrad.grad(fn)
@@ -253,12 +255,31 @@ def warm_overhead(srcgrad, reps):
         for _ in range(per):
             call(*args)
         return (time.perf_counter() - t0) / per
-    outer_t, inner_t = [], []
+    tests, empty = _floor_functions(args)
+    outer_t, inner_t, tests_t, empty_t = [], [], [], []
     for _ in range(reps):
         outer_t.append(timed(g))
         inner_t.append(timed(inner) if inner is not None else float("nan"))
+        tests_t.append(timed(tests))
+        empty_t.append(timed(empty))
     forget(filename)
-    return statistics.median(outer_t) - statistics.median(inner_t), statistics.median(outer_t)
+    med = statistics.median
+    return med(outer_t) - med(inner_t), med(outer_t), med(tests_t) - med(empty_t)
+
+
+def _floor_functions(args):
+    """A function of len(args) parameters testing `type(a) is T and a.dtype is D and
+    a.shape == S` for each, and one doing nothing."""
+    names = [f"a{i}" for i in range(len(args))]
+    env = {}
+    tests = []
+    for i, a in enumerate(args):
+        env.update({f"T{i}": type(a), f"D{i}": a.dtype, f"S{i}": a.shape})
+        tests.append(f"type(a{i}) is T{i} and a{i}.dtype is D{i} and a{i}.shape == S{i}")
+    text = (f"def tests({', '.join(names)}):\n    return {' and '.join(tests)}\n"
+            f"def empty({', '.join(names)}):\n    return None\n")
+    exec(compile(text, "<bench-scale floor>", "exec"), env)
+    return env["tests"], env["empty"]
 
 
 def _generated_main(srcgrad, fn, args):
@@ -368,9 +389,9 @@ def main(argv):
     out.append(f"| {n_sh} shapes of one function: memory, compile per new shape | "
                f"{mb(s['grown'])}, {ms(s['per_shape'])} |")
     say("warm overhead")
-    over, total = warm_overhead(srcgrad, 5 if quick else 11)
-    out.append(f"| warm call overhead, 6 array arguments (whole call) | {us(over)} "
-               f"({us(total)}) |")
+    over, total, floor = warm_overhead(srcgrad, 5 if quick else 11)
+    out.append(f"| warm call overhead, 6 array arguments (whole call; floor: testing "
+               f"their type, dtype, shape alone) | {us(over)} ({us(total)}; {us(floor)}) |")
     say("threads")
     waited, alone = thread_wait(srcgrad, 150 if quick else 400)
     out.append(f"| small compile beside a big one in another thread (alone) | "
