@@ -1,16 +1,16 @@
 """The warm path of a gradient function: calling generated code again for arguments of
 the kinds it was specialized on costs a few `is` tests, not a dictionary lookup.
 
-A gradient (api.py) keeps, besides its {argument kinds: Artifact} table, the entry of
-the most recent call, `table.last = (check, main, arity)`, replaced as one object (so a
-thread never reads half of one). `check(a0, ...)` is generated for one key: per
-argument `type(a) is T` and, for an array, `a.dtype is D and a.shape == S`, then the
-artifact's guards inline (the tests of its `valid()`, guards.py, which also fail once
-the cache is cleared). A call that
-passes it runs `main`; any other call takes the table lookup (api.py's `slow`), which
-installs the entry of what it found. So generated code runs only for argument types,
-shapes and dtypes it was specialized on (the test is stricter than the table's key:
-identity of dtype objects, never ==) and only while its guards hold.
+A gradient (api.py) keeps, besides its {argument kinds: (Artifact, entry)} table, the
+entry of the most recent call, `table.last = (check, main, arity)`, replaced as one
+object (so a thread never reads half of one). `check(a0, ...)` is generated for one
+key: per argument `type(a) is T` and, for an array, `a.dtype is D and a.shape == S`,
+then the artifact's guards inline (the tests of its `valid()`, guards.py, which also
+fail once the cache is cleared). A call that passes it runs `main`; any other call
+takes the table lookup (api.py's `slow`), which installs the entry of what it found.
+So generated code runs only for argument types, shapes and dtypes it was specialized
+on (the test is stricter than the table's key: identity of dtype objects, never ==)
+and only while its guards hold.
 
 The gradient itself is generated per arity, so that it passes its arguments on
 without building a tuple (`main(a0, a1)`, not `main(*args)`): CPython 3.11 inlines a
