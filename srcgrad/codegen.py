@@ -20,6 +20,7 @@ import weakref
 import astor
 import gast
 
+from .gast_ast import to_ast
 from .transforms.markers import OriginLine, note
 from .transforms.optimize import fill_empty_blocks
 
@@ -61,20 +62,13 @@ def _is_comment(node):
 def to_source(tree):
     """Source text of `tree`; comment statements (syntax.comment) become `# ...` lines."""
     fill_empty_blocks(tree)
-    module = gast.gast_to_ast(tree)
-    for node in ast.walk(module):
-        for field in ("body", "orelse"):
-            stmts = getattr(node, field, None)
-            if not isinstance(stmts, list):
-                continue
-            for i, s in enumerate(stmts):
-                if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and \
-                        isinstance(s.value.func, ast.Name) and \
-                        s.value.func.id == _COMMENT_FUNC:
-                    stmts[i] = ast.Expr(value=ast.Constant(
-                        value=_Comment(s.value.args[0].value)))
+    module = to_ast(tree, _comment_statement)
     text = astor.to_source(module, source_generator_class=_Printer)
     return text.lstrip("\n")
+
+
+def _comment_statement(text):
+    return ast.Expr(value=ast.Constant(value=_Comment(text)))
 
 
 def _statements(body):

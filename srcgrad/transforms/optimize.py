@@ -61,7 +61,7 @@ def optimize(func, pure, keep=frozenset()):
 
 def fill_empty_blocks(tree):
     """Give every block that holds only comments a `pass` (and drop such an `else:`)."""
-    for node in walk(tree):
+    for node in _statements_anywhere(tree):
         if isinstance(node, (gast.For, gast.While, gast.If, gast.FunctionDef)) and \
                 all(_is_comment(b) for b in node.body):
             node.body = node.body + [gast.Pass()]
@@ -69,6 +69,25 @@ def fill_empty_blocks(tree):
                 all(_is_comment(b) for b in node.orelse):
             node.orelse = []
     return tree
+
+
+def _statements_anywhere(tree):
+    """`tree` and every statement (and except handler, match case) in it: what
+    `walk` would yield of them, found without entering expressions."""
+    stack = [tree]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, _STATEMENT_LIKE):
+                        push(item)
+
+
+_STATEMENT_LIKE = (gast.stmt, gast.excepthandler, gast.match_case)
 
 
 def _is_comment(s):
