@@ -17,17 +17,18 @@ from ..treewalk import walk
 _Name, _Load, _AugAssign, _BinOp = gast.Name, gast.Load, gast.AugAssign, gast.BinOp
 # Fields that never hold a name, a call or a statement: skipped by the traversals below.
 _LEAF_FIELDS = frozenset(("ctx", "op", "ops", "id", "kind", "type_comment"))
-_child_fields_cache = {}
 
 
-def _child_fields(cls):
-    """The fields of node class `cls` that may hold child nodes (cached per class)."""
-    fields = _child_fields_cache.get(cls)
-    if fields is None:
-        fields = tuple(f for f in cls._fields if f not in _LEAF_FIELDS and
-                       not (cls is gast.Constant and f == "value"))
-        _child_fields_cache[cls] = fields
-    return fields
+class _ChildFields(dict):
+    """node class -> the fields that may hold child nodes, filled on first use."""
+
+    def __missing__(self, cls):
+        fields = self[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS and
+                                   not (cls is gast.Constant and f == "value"))
+        return fields
+
+
+_CHILD_FIELDS = _ChildFields()
 
 
 def _nodes(node):
@@ -38,7 +39,7 @@ def _nodes(node):
     while stack:
         n = pop()
         yield n
-        for field in _child_fields(n.__class__):
+        for field in _CHILD_FIELDS[n.__class__]:
             value = getattr(n, field, None)
             if value.__class__ is list:
                 for item in value:
@@ -51,10 +52,12 @@ def _nodes(node):
 def optimize(func, pure, keep=frozenset()):
     """`keep`: names (the user's own) that are never substituted away."""
     counts = _Counts(func)
+    folded = False  # whether no expression changed since _constants last ran
     for _ in range(20):
-        changed = _substitute(func, keep, counts) | _copies(func, keep, counts) | \
-            _constants(func, keep, counts) | _dead_code(func, pure, counts)
-        if not changed:
+        rewritten = _substitute(func, keep, counts) | _copies(func, keep, counts)
+        propagated = _constants(func, keep, counts, unchanged=folded and not rewritten)
+        folded = True
+        if not (rewritten | propagated | _dead_code(func, pure, counts)):
             break
     return func
 
@@ -202,10 +205,15 @@ def _reads(node, name):
     return False
 
 
-def _constants(func, keep, counts):
+def _constants(func, keep, counts, unchanged=False):
     """Propagate numbers assigned once, at the top level, to a generated name (the
     seed `dresult = 1.0`), then fold arithmetic on numbers: the same Python operation,
-    done once at compile time, so the values are identical."""
+    done once at compile time, so the values are identical.
+
+    `unchanged`: no expression changed since the last call (only whole statements
+    went). That call left nothing to fold (it folds bottom up, and a fold that failed
+    fails again), so unless a number is now to be propagated into a name that is
+    still read, the walk would change nothing and is skipped."""
     defs, _ = counts.snapshot()
     augmented = {k for k, v in counts.augmented.items() if v > 0}
     values = {}
@@ -213,8 +221,10 @@ def _constants(func, keep, counts):
         if _simple_target(s) and _number(s.value) and defs.get(s.targets[0].id) == 1 \
                 and s.targets[0].id not in keep and s.targets[0].id not in augmented:
             values[s.targets[0].id] = s.value.value
-    changed = [False]
     uses = counts.uses
+    if unchanged and not any(uses.get(n, 0) > 0 for n in values):
+        return False  # no read of these names is left (the tallies are exact)
+    changed = [False]
 
     def fold(n):
         """`n` after its children are visited: a number for arithmetic on numbers."""
@@ -242,7 +252,7 @@ def _constants(func, keep, counts):
 
     def visit(n):
         """Rewrite the children of `n` in place, depth first, left to right."""
-        for field in _child_fields(n.__class__):
+        for field in _CHILD_FIELDS[n.__class__]:
             value = getattr(n, field, None)
             if value.__class__ is list:
                 for i, item in enumerate(value):
@@ -348,7 +358,7 @@ def _rewrite_reads(stmt, name, make, limit):
 
     def visit(n):
         nonlocal count
-        for field in _child_fields(n.__class__):
+        for field in _CHILD_FIELDS[n.__class__]:
             value = getattr(n, field, None)
             if value.__class__ is list:
                 for i, item in enumerate(value):
