@@ -81,9 +81,10 @@ def _statements(body):
                 yield from _statements(sub)
 
 
-def line_origins(tree, text, offset, first, last):
-    """{line of `text` + offset: user line} for each statement of `tree` printed in
-    `text`. A statement's user line is that of the `# grad of:` comment before it in
+def line_origins(tree, printed, first, last):
+    """{generated line: user line} for each statement of `tree`, printed in the text
+    whose parsed module is `printed` (the one the code is compiled from, so the text
+    is parsed once). A statement's user line is that of the `# grad of:` comment before it in
     its block (or an enclosing one), else its own line when it lies in the user's
     function (lines first..last), else its enclosing statement's."""
     marks = []
@@ -106,13 +107,13 @@ def line_origins(tree, text, offset, first, last):
                 if isinstance(sub, list):
                     visit(sub, origin)
     visit(tree.body, None)
-    printed = list(_statements(ast.parse(text).body))
+    printed = list(_statements(printed.body))
     out = {}
     if len(printed) != len(marks):  # never expected: then no mapping rather than a wrong one
         return out
     for node, origin in zip(printed, marks):
         if origin is not None:
-            out[node.lineno + offset] = origin
+            out[node.lineno] = origin
     return out
 
 
@@ -137,9 +138,10 @@ def _forget(filename, entry):
     _origins.pop(filename, None)
 
 
-def _compiled(text, factory_name, save_to, origins):
+def _compiled(text, factory_name, save_to, origins, parsed):
     """The _Unit of `text`: the one already compiled from the same text (and origins)
-    while any function of it lives, else a new one."""
+    while any function of it lives, else a new one (from `parsed`, the text's module,
+    when given: the same code without a second parse)."""
     key = None
     if not save_to:
         key = (text, None if origins is None else
@@ -156,23 +158,25 @@ def _compiled(text, factory_name, save_to, origins):
     linecache.cache[filename] = entry
     if origins is not None:
         _origins[filename] = origins
-    unit = _Unit(compile(text, filename, "exec"), filename)
+    unit = _Unit(compile(text if parsed is None else parsed, filename, "exec"), filename)
     weakref.finalize(unit, _forget, filename, entry)
     if key is not None:
         _units[key] = unit
     return unit
 
 
-def build(text, factory_name, inner_names, helpers, fn, save_to=None, origins=None):
+def build(text, factory_name, inner_names, helpers, fn, save_to=None, origins=None,
+          parsed=None):
     """Compile `text` (one factory def) and return ({inner name: function}, filename).
 
     `helpers` maps free names to objects; other free names must be closure
     variables of the user's function `fn`, whose cells are shared, not copied.
     `origins`: (user filename, function name, {generated line: user line}). The same
     text compiles once while functions of it live (they hold its _Unit); its
-    `linecache` entry goes with the last of them.
+    `linecache` entry goes with the last of them. `parsed`: `ast.parse(text)`, if the
+    caller has it.
     """
-    unit = _compiled(text, factory_name, save_to, origins)
+    unit = _compiled(text, factory_name, save_to, origins, parsed)
     factory = next(c for c in unit.code.co_consts
                    if isinstance(c, types.CodeType) and c.co_name == factory_name)
     user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
