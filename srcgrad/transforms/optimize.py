@@ -114,7 +114,10 @@ class _Counts:
 
     def _tally(self, node, step):
         defs, uses, aug = self.defs, self.uses, self.augmented
-        for n in _nodes(node):
+        stack = [node]  # _nodes(node), inlined: this walks the whole function once
+        pop, push, fields_of = stack.pop, stack.append, _CHILD_FIELDS
+        while stack:
+            n = pop()
             cls = n.__class__
             if cls is _Name:
                 table = uses if isinstance(n.ctx, _Load) else defs
@@ -122,6 +125,14 @@ class _Counts:
             elif cls is _AugAssign and n.target.__class__ is _Name:
                 uses[n.target.id] = uses.get(n.target.id, 0) + step
                 aug[n.target.id] = aug.get(n.target.id, 0) + step
+            for field in fields_of[cls]:
+                value = getattr(n, field, None)
+                if value.__class__ is list:
+                    for item in value:
+                        if isinstance(item, AST):
+                            push(item)
+                elif isinstance(value, AST):
+                    push(value)
 
     def add(self, node):
         self._tally(node, 1)
@@ -153,11 +164,16 @@ def _blocks(node):
             block = getattr(node, field, None)
             if block.__class__ is list:
                 for child in block:
-                    if isinstance(child, gast.stmt) and \
-                            (hasattr(child, "body") or hasattr(child, "orelse")):
+                    if child.__class__ in _COMPOUND:
                         visit(child)
     visit(node)
     return out
+
+
+# statements that may hold blocks of their own
+_COMPOUND = frozenset(c for c in vars(gast).values() if isinstance(c, type) and
+                      issubclass(c, gast.stmt) and
+                      ("body" in c._fields or "orelse" in c._fields))
 
 
 def _simple_target(s):
@@ -179,8 +195,7 @@ def _substitute(func, keep, counts):
         i = 0
         while i < len(block) - 1:
             s, nxt = block[i], block[i + 1]
-            if _simple_target(s) and isinstance(nxt, (gast.Assign, gast.AugAssign,
-                                                      gast.Return, gast.Expr)):
+            if nxt.__class__ in _INTO and _simple_target(s):
                 t = s.targets[0].id
                 if defs.get(t) == 1 and uses.get(t) == 1 and t not in params and t not in keep and \
                         _reads(nxt, t):
@@ -195,6 +210,9 @@ def _substitute(func, keep, counts):
                     continue
             i += 1
     return changed
+
+
+_INTO = frozenset((gast.Assign, gast.AugAssign, gast.Return, gast.Expr))  # substituted into
 
 
 def _reads(node, name):
