@@ -1,11 +1,11 @@
-"""gast_ast.to_ast builds what gast.gast_to_ast builds (the printer's input), and turns
+"""codegen.to_ast builds what gast.gast_to_ast builds (the printer's input), and turns
 comment statements in bodies and else blocks into the printer's comment nodes."""
 import ast
 import textwrap
 
 import gast
 
-from srcgrad.gast_ast import to_ast
+from srcgrad.codegen import to_ast
 from srcgrad.transforms.syntax import comment
 
 SOURCES = [
