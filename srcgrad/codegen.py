@@ -14,6 +14,7 @@ lines; the printed text is never edited afterwards, so string constants stay int
 import ast
 import itertools
 import linecache
+import sys
 import types
 import weakref
 
@@ -61,20 +62,136 @@ def _is_comment(node):
 def to_source(tree):
     """Source text of `tree`; comment statements (syntax.comment) become `# ...` lines."""
     fill_empty_blocks(tree)
-    module = gast.gast_to_ast(tree)
-    for node in ast.walk(module):
-        for field in ("body", "orelse"):
-            stmts = getattr(node, field, None)
-            if not isinstance(stmts, list):
-                continue
-            for i, s in enumerate(stmts):
-                if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and \
-                        isinstance(s.value.func, ast.Name) and \
-                        s.value.func.id == _COMMENT_FUNC:
-                    stmts[i] = ast.Expr(value=ast.Constant(
-                        value=_Comment(s.value.args[0].value)))
+    module = to_ast(tree, _comment_statement)
     text = astor.to_source(module, source_generator_class=_Printer)
     return text.lstrip("\n")
+
+
+def _comment_statement(text):
+    return ast.Expr(value=ast.Constant(value=_Comment(text)))
+
+
+# -- gast -> ast for the printer --
+# to_ast builds what gast's own `gast_to_ast` builds (same node classes and fields;
+# only the source locations, which the printer never reads, are left out), without
+# its generic NodeTransformer dispatch: a table gives each gast class its `ast` class
+# and fields, and the few classes gast translates differently have their own function.
+# Comment statements in a body or an else block become `make_comment(text)` on the
+# way, so no second walk looks for them.
+
+_AST = ast.AST
+_MISSING = object()
+
+
+def to_ast(node, make_comment):
+    """The `ast` tree of gast tree `node`; `make_comment(text)` gives the `ast`
+    statement that stands for a comment statement in a body or else block."""
+
+    def convert(node):
+        special = _SPECIAL.get(node.__class__)
+        if special is not None:
+            return special(node, convert, block, generic)
+        return generic(node)
+
+    def generic(node):
+        """A node of the `ast` class of the same name, with the same fields."""
+        cls = node.__class__
+        target, fields = _TABLE[cls]
+        if target is None:  # not a node of `ast`: dropped, as gast does
+            return None
+        new = target()
+        state = new.__dict__
+        for field, is_block in fields:
+            value = getattr(node, field, _MISSING)
+            if value is _MISSING:  # a field never set is left out, as gast does
+                continue
+            if value.__class__ is list:
+                value = block(value) if is_block else \
+                    [convert(v) if isinstance(v, _AST) else v for v in value]
+            elif isinstance(value, _AST):
+                value = convert(value)
+            state[field] = value
+        return new
+
+    def block(statements):
+        """A body or else block: comment statements become comments."""
+        return [make_comment(s.value.args[0].value) if _is_comment(s)
+                else convert(s) if isinstance(s, _AST) else s for s in statements]
+
+    return convert(node)
+
+
+class _Table(dict):
+    """gast class -> (its `ast` class or None, ((field, is a block), ...))."""
+
+    def __missing__(self, cls):
+        entry = self[cls] = (getattr(ast, cls.__name__, None),
+                             tuple((f, f in ("body", "orelse")) for f in cls._fields))
+        return entry
+
+
+_TABLE = _Table()
+
+
+def _value(value, convert):
+    if value.__class__ is list:
+        return [convert(v) if isinstance(v, _AST) else v for v in value]
+    return convert(value) if isinstance(value, _AST) else value
+
+
+# What gast's GAstToAst3 does differently from its generic translation.
+
+def _name(node, convert, block, generic):
+    return ast.Name(node.id, convert(node.ctx))
+
+
+def _assign(node, convert, block, generic):
+    return ast.Assign(_value(node.targets, convert), _value(node.value, convert))
+
+
+def _except_handler(node, convert, block, generic):
+    if not node.name:
+        return generic(node)
+    return ast.ExceptHandler(_value(node.type, convert), node.name.id, block(node.body))
+
+
+def _function_def(node, convert, block, generic):
+    cls = ast.FunctionDef if node.__class__ is gast.FunctionDef else ast.AsyncFunctionDef
+    return cls(node.name, _value(node.args, convert), block(node.body),
+               _value(node.decorator_list, convert), _value(node.returns, convert),
+               node.type_comment)
+
+
+def _class_def(node, convert, block, generic):
+    return ast.ClassDef(node.name, _value(node.bases, convert),
+                        _value(node.keywords, convert), block(node.body),
+                        _value(node.decorator_list, convert))
+
+
+def _arguments(node, convert, block, generic):
+    def arg(a):
+        if a is None:
+            return None
+        return ast.arg(a.id, _value(a.annotation, convert), a.type_comment)
+    return ast.arguments([arg(a) for a in node.posonlyargs], [arg(a) for a in node.args],
+                         arg(node.vararg), [arg(a) for a in node.kwonlyargs],
+                         _value(node.kw_defaults, convert), arg(node.kwarg),
+                         _value(node.defaults, convert))
+
+
+def _via_gast(node, convert, block, generic):
+    return gast.gast_to_ast(node)
+
+
+_SPECIAL = {gast.Name: _name, gast.Assign: _assign, gast.ExceptHandler: _except_handler,
+            gast.arguments: _arguments}
+if sys.version_info < (3, 12):  # later, gast keeps their type parameters (generic)
+    _SPECIAL.update({gast.FunctionDef: _function_def, gast.AsyncFunctionDef: _function_def,
+                     gast.ClassDef: _class_def})
+else:  # type parameters: rare in generated code, left to gast
+    for _name_ in ("TypeVar", "TypeVarTuple", "ParamSpec"):
+        if hasattr(gast, _name_):
+            _SPECIAL[getattr(gast, _name_)] = _via_gast
 
 
 def _statements(body):
@@ -87,9 +204,10 @@ def _statements(body):
                 yield from _statements(sub)
 
 
-def line_origins(tree, text, offset, first, last):
-    """{line of `text` + offset: user line} for each statement of `tree` printed in
-    `text`. A statement's user line is that of the `# grad of:` comment before it in
+def line_origins(tree, printed, first, last):
+    """{generated line: user line} for each statement of `tree`, printed in the text
+    whose parsed module is `printed` (the one the code is compiled from, so the text
+    is parsed once). A statement's user line is that of the `# grad of:` comment before it in
     its block (or an enclosing one), else its own line when it lies in the user's
     function (lines first..last), else its enclosing statement's."""
     marks = []
@@ -112,13 +230,13 @@ def line_origins(tree, text, offset, first, last):
                 if isinstance(sub, list):
                     visit(sub, origin)
     visit(tree.body, None)
-    printed = list(_statements(ast.parse(text).body))
+    printed = list(_statements(printed.body))
     out = {}
     if len(printed) != len(marks):  # never expected: then no mapping rather than a wrong one
         return out
     for node, origin in zip(printed, marks):
         if origin is not None:
-            out[node.lineno + offset] = origin
+            out[node.lineno] = origin
     return out
 
 
@@ -143,9 +261,10 @@ def _forget(filename, entry):
     _origins.pop(filename, None)
 
 
-def _compiled(text, factory_name, save_to, origins):
+def _compiled(text, factory_name, save_to, origins, parsed):
     """The _Unit of `text`: the one already compiled from the same text (and origins)
-    while any function of it lives, else a new one."""
+    while any function of it lives, else a new one (from `parsed`, the text's module,
+    when given: the same code without a second parse)."""
     key = None
     if not save_to:
         key = (text, None if origins is None else
@@ -162,23 +281,25 @@ def _compiled(text, factory_name, save_to, origins):
     linecache.cache[filename] = entry
     if origins is not None:
         _origins[filename] = origins
-    unit = _Unit(compile(text, filename, "exec"), filename)
+    unit = _Unit(compile(text if parsed is None else parsed, filename, "exec"), filename)
     weakref.finalize(unit, _forget, filename, entry)
     if key is not None:
         _units[key] = unit
     return unit
 
 
-def build(text, factory_name, inner_names, helpers, fn, save_to=None, origins=None):
+def build(text, factory_name, inner_names, helpers, fn, save_to=None, origins=None,
+          parsed=None):
     """Compile `text` (one factory def) and return ({inner name: function}, filename).
 
     `helpers` maps free names to objects; other free names must be closure
     variables of the user's function `fn`, whose cells are shared, not copied.
     `origins`: (user filename, function name, {generated line: user line}). The same
     text compiles once while functions of it live (they hold its _Unit); its
-    `linecache` entry goes with the last of them.
+    `linecache` entry goes with the last of them. `parsed`: `ast.parse(text)`, if the
+    caller has it.
     """
-    unit = _compiled(text, factory_name, save_to, origins)
+    unit = _compiled(text, factory_name, save_to, origins, parsed)
     factory = next(c for c in unit.code.co_consts
                    if isinstance(c, types.CodeType) and c.co_name == factory_name)
     user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))

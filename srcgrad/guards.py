@@ -6,6 +6,8 @@ name), each step of a dotted path (`acts.act` after `import acts`), and the func
 `__code__`, `__defaults__` and `__kwdefaults__` (replaced by %autoreload or by hand).
 `checker(...)` compiles them into one function of `is` tests, which runs on every call.
 """
+import functools
+
 MISSING = object()  # a guard's object for a name that must stay undefined
 
 
@@ -24,8 +26,15 @@ def checker(dicts, attrs, counter, generation):
             "            return False\n"
             "    return valid\n")
     namespace = {}
-    exec(compile(text, "<srcgrad-guards>", "exec"), namespace)
+    exec(_code(text), namespace)
     return namespace["make"](*[env[n] for n in names])
+
+
+@functools.lru_cache(maxsize=256)
+def _code(text):
+    """The compiled checker text: the same function compiled again (after the cache
+    is cleared, or for other shapes) has the same text."""
+    return compile(text, "<srcgrad-guards>", "exec")
 
 
 GUARD_ERRORS = "(KeyError, AttributeError, ValueError)"  # what a failing test raises

@@ -8,6 +8,7 @@ needs as arguments and returns its result (records below). Callees' adjoints com
 `callees.request(fn, active_params) -> (fwd, bwd)`, which the compiler serves; nothing
 here compiles another function or knows of the cache.
 """
+import ast
 import builtins
 import dataclasses
 import inspect
@@ -214,13 +215,13 @@ def emit(functions, roles, fun, ctx, spec, wrt_names):
     if free:
         header.append("# free names: " + ", ".join(
             f"{n} = {_describe(bound[n])}" for n in free))
-    body_text = codegen.to_source(module)
-    text = "\n".join(header) + "\n" + body_text
-    lines = codegen.line_origins(module, body_text, len(header), tree_.lineno,
+    text = "\n".join(header) + "\n" + codegen.to_source(module)
+    parsed = ast.parse(text)  # once: for the statements' lines and to compile
+    lines = codegen.line_origins(module, parsed, tree_.lineno,
                                  getattr(tree_, "end_lineno", None) or tree_.lineno)
     built, _ = codegen.build(text, factory, {f.name for f in functions}, bound, fun.fn,
                              save_to=spec.save_to, origins=(fun.source.filename, fname,
-                                                            lines))
+                                                            lines), parsed=parsed)
     out = {role: built[n] for role, n in roles.items()}
     for f in out.values():
         f.__srcgrad_source__ = text

@@ -7,27 +7,64 @@ later, so gradients are unchanged (the tests run optimized and unoptimized forms
 """
 import math
 import operator
+from ast import AST
 
 import gast
 
-from .syntax import load_names, name as name_node
+from .syntax import name as name_node
 from ..treewalk import walk
+
+_Name, _Load, _AugAssign, _BinOp = gast.Name, gast.Load, gast.AugAssign, gast.BinOp
+# Fields that never hold a name, a call or a statement: skipped by the traversals below.
+_LEAF_FIELDS = frozenset(("ctx", "op", "ops", "id", "kind", "type_comment"))
+
+
+class _ChildFields(dict):
+    """node class -> the fields that may hold child nodes, filled on first use."""
+
+    def __missing__(self, cls):
+        fields = self[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS and
+                                   not (cls is gast.Constant and f == "value"))
+        return fields
+
+
+_CHILD_FIELDS = _ChildFields()
+
+
+def _nodes(node):
+    """Every node under `node` that can hold a name (operators and contexts left out),
+    in no particular order: for tallies, where order does not matter."""
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    while stack:
+        n = pop()
+        yield n
+        for field in _CHILD_FIELDS[n.__class__]:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
 
 
 def optimize(func, pure, keep=frozenset()):
     """`keep`: names (the user's own) that are never substituted away."""
     counts = _Counts(func)
+    folded = False  # whether no expression changed since _constants last ran
     for _ in range(20):
-        changed = _substitute(func, keep, counts) | _copies(func, keep, counts) | \
-            _constants(func, keep, counts) | _dead_code(func, pure, counts)
-        if not changed:
+        rewritten = _substitute(func, keep, counts) | _copies(func, keep, counts)
+        propagated = _constants(func, keep, counts, unchanged=folded and not rewritten)
+        folded = True
+        if not (rewritten | propagated | _dead_code(func, pure, counts)):
             break
     return func
 
 
 def fill_empty_blocks(tree):
     """Give every block that holds only comments a `pass` (and drop such an `else:`)."""
-    for node in walk(tree):
+    for node in _statements_anywhere(tree):
         if isinstance(node, (gast.For, gast.While, gast.If, gast.FunctionDef)) and \
                 all(_is_comment(b) for b in node.body):
             node.body = node.body + [gast.Pass()]
@@ -35,6 +72,25 @@ def fill_empty_blocks(tree):
                 all(_is_comment(b) for b in node.orelse):
             node.orelse = []
     return tree
+
+
+def _statements_anywhere(tree):
+    """`tree` and every statement (and except handler, match case) in it: what
+    `walk` would yield of them, found without entering expressions."""
+    stack = [tree]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, _STATEMENT_LIKE):
+                        push(item)
+
+
+_STATEMENT_LIKE = (gast.stmt, gast.excepthandler, gast.match_case)
 
 
 def _is_comment(s):
@@ -46,9 +102,11 @@ def _is_comment(s):
 class _Counts:
     """How often each name is defined and used (an augmented assignment's target
     counts as both) and how many augmented assignments target it, in the whole
-    function. Each rewrite updates the tallies for the statements it changes,
-    which saves walking the whole function before every rewrite; `snapshot()`
-    gives a rewrite the tallies as of its start, the ones it decides by."""
+    function. Each rewrite updates the tallies for what it changes (by a walk of a
+    removed statement, or by the known difference, e.g. a substitution removes one
+    definition and one read of its name), which saves walking the whole function
+    before every rewrite; `snapshot()` gives a rewrite the tallies as of its start,
+    the ones it decides by."""
 
     def __init__(self, func):
         self.defs, self.uses, self.augmented = {}, {}, {}
@@ -56,13 +114,25 @@ class _Counts:
 
     def _tally(self, node, step):
         defs, uses, aug = self.defs, self.uses, self.augmented
-        for n in walk(node):
-            if isinstance(n, gast.Name):
-                table = uses if isinstance(n.ctx, gast.Load) else defs
+        stack = [node]  # _nodes(node), inlined: this walks the whole function once
+        pop, push, fields_of = stack.pop, stack.append, _CHILD_FIELDS
+        while stack:
+            n = pop()
+            cls = n.__class__
+            if cls is _Name:
+                table = uses if isinstance(n.ctx, _Load) else defs
                 table[n.id] = table.get(n.id, 0) + step
-            elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            elif cls is _AugAssign and n.target.__class__ is _Name:
                 uses[n.target.id] = uses.get(n.target.id, 0) + step
                 aug[n.target.id] = aug.get(n.target.id, 0) + step
+            for field in fields_of[cls]:
+                value = getattr(n, field, None)
+                if value.__class__ is list:
+                    for item in value:
+                        if isinstance(item, AST):
+                            push(item)
+                elif isinstance(value, AST):
+                    push(value)
 
     def add(self, node):
         self._tally(node, 1)
@@ -70,47 +140,71 @@ class _Counts:
     def remove(self, node):
         self._tally(node, -1)
 
+    def used(self, name, step):
+        self.uses[name] = self.uses.get(name, 0) + step
+
+    def defined(self, name, step):
+        self.defs[name] = self.defs.get(name, 0) + step
+
     def snapshot(self):
         return dict(self.defs), dict(self.uses)
 
 
 def _blocks(node):
-    for field in ("body", "orelse"):
-        block = getattr(node, field, None)
-        if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
-            yield node, field, block
-    for child in getattr(node, "body", []) + getattr(node, "orelse", []):
-        if isinstance(child, gast.stmt):
-            yield from _blocks(child)
+    """[(owner, field, block)] of every non-empty statement list (body, orelse) in
+    `node`, in pre-order: a block before the blocks nested in its statements."""
+    out = []
+
+    def visit(node):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if block.__class__ is list and block and isinstance(block[0], gast.stmt):
+                out.append((node, field, block))
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if block.__class__ is list:
+                for child in block:
+                    if child.__class__ in _COMPOUND:
+                        visit(child)
+    visit(node)
+    return out
+
+
+# statements that may hold blocks of their own
+_COMPOUND = frozenset(c for c in vars(gast).values() if isinstance(c, type) and
+                      issubclass(c, gast.stmt) and
+                      ("body" in c._fields or "orelse" in c._fields))
 
 
 def _simple_target(s):
-    return isinstance(s, gast.Assign) and len(s.targets) == 1 and \
-        isinstance(s.targets[0], gast.Name)
+    return s.__class__ is gast.Assign and len(s.targets) == 1 and \
+        s.targets[0].__class__ is _Name
+
+
+def _params(func):
+    return {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
 
 
 def _substitute(func, keep, counts):
     """`t = e; <next statement using t once>` -> the next statement using e, when t is
     defined once and used once in the whole function."""
     defs, uses = counts.snapshot()
-    params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
+    params = _params(func)
     changed = False
-    for owner, field, block in list(_blocks(func)):
+    for owner, field, block in _blocks(func):
         i = 0
         while i < len(block) - 1:
             s, nxt = block[i], block[i + 1]
-            if _simple_target(s) and isinstance(nxt, (gast.Assign, gast.AugAssign,
-                                                      gast.Return, gast.Expr)):
+            if nxt.__class__ in _INTO and _simple_target(s):
                 t = s.targets[0].id
                 if defs.get(t) == 1 and uses.get(t) == 1 and t not in params and t not in keep and \
-                        t in load_names(nxt):
-                    counts.remove(nxt)
-                    done = _replace(nxt, t, s.value)
-                    counts.add(nxt)
-                    if not done:
+                        _reads(nxt, t):
+                    if not _replace(nxt, t, s.value):
                         i += 1
                         continue
-                    counts.remove(s)  # e, now in nxt, was counted there too
+                    # e moves from s into nxt: one read and the definition of t go
+                    counts.used(t, -1)
+                    counts.defined(t, -1)
                     del block[i]
                     changed = True
                     continue
@@ -118,10 +212,26 @@ def _substitute(func, keep, counts):
     return changed
 
 
-def _constants(func, keep, counts):
+_INTO = frozenset((gast.Assign, gast.AugAssign, gast.Return, gast.Expr))  # substituted into
+
+
+def _reads(node, name):
+    """Whether `node` reads `name` (a Name in a Load context anywhere in it)."""
+    for n in _nodes(node):
+        if n.__class__ is _Name and n.id == name and isinstance(n.ctx, _Load):
+            return True
+    return False
+
+
+def _constants(func, keep, counts, unchanged=False):
     """Propagate numbers assigned once, at the top level, to a generated name (the
     seed `dresult = 1.0`), then fold arithmetic on numbers: the same Python operation,
-    done once at compile time, so the values are identical."""
+    done once at compile time, so the values are identical.
+
+    `unchanged`: no expression changed since the last call (only whole statements
+    went). That call left nothing to fold (it folds bottom up, and a fold that failed
+    fails again), so unless a number is now to be propagated into a name that is
+    still read, the walk would change nothing and is skipped."""
     defs, _ = counts.snapshot()
     augmented = {k for k, v in counts.augmented.items() if v > 0}
     values = {}
@@ -129,28 +239,50 @@ def _constants(func, keep, counts):
         if _simple_target(s) and _number(s.value) and defs.get(s.targets[0].id) == 1 \
                 and s.targets[0].id not in keep and s.targets[0].id not in augmented:
             values[s.targets[0].id] = s.value.value
+    uses = counts.uses
+    if unchanged and not any(uses.get(n, 0) > 0 for n in values):
+        return False  # no read of these names is left (the tallies are exact)
     changed = [False]
 
-    class _PropagateConstants(gast.NodeTransformer):
-        def visit_Name(self, n):
-            if n.id in values and isinstance(n.ctx, gast.Load):
+    def fold(n):
+        """`n` after its children are visited: a number for arithmetic on numbers."""
+        if _number(n.left) and _number(n.right) and type(n.op) in _FOLD:
+            try:
+                v = _FOLD[type(n.op)](n.left.value, n.right.value)
+            except (ArithmeticError, ValueError):
+                return n
+            if isinstance(v, (int, float)) and math.isfinite(v) and abs(v) < 2 ** 53:
                 changed[0] = True
-                counts.uses[n.id] -= 1
+                return gast.Constant(value=v, kind=None)
+        return n
+
+    def child(n):
+        """What replaces the child node `n` (a name is not entered, as a
+        NodeTransformer's visit_Name would not)."""
+        if n.__class__ is _Name:
+            if n.id in values and isinstance(n.ctx, _Load):
+                changed[0] = True
+                uses[n.id] -= 1
                 return gast.Constant(value=values[n.id], kind=None)
             return n
+        visit(n)
+        return fold(n) if n.__class__ is _BinOp else n
 
-        def visit_BinOp(self, n):
-            self.generic_visit(n)
-            if _number(n.left) and _number(n.right) and type(n.op) in _FOLD:
-                try:
-                    v = _FOLD[type(n.op)](n.left.value, n.right.value)
-                except (ArithmeticError, ValueError):
-                    return n
-                if isinstance(v, (int, float)) and math.isfinite(v) and abs(v) < 2 ** 53:
-                    changed[0] = True
-                    return gast.Constant(value=v, kind=None)
-            return n
-    _PropagateConstants().visit(func)
+    def visit(n):
+        """Rewrite the children of `n` in place, depth first, left to right."""
+        for field in _CHILD_FIELDS[n.__class__]:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for i, item in enumerate(value):
+                    if isinstance(item, AST):
+                        new = child(item)
+                        if new is not item:
+                            value[i] = new
+            elif isinstance(value, AST):
+                new = child(value)
+                if new is not value:
+                    setattr(n, field, new)
+    visit(func)
     return changed[0]
 
 
@@ -159,30 +291,25 @@ _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul
 
 
 def _number(node):
-    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+    return node.__class__ is gast.Constant and type(node.value) in (int, float)
 
 
 def _copies(func, keep, counts):
     """Copy propagation inside a block: after `a = b`, read `b` for `a` while `b` is
     unchanged; the copy goes when no read of `a` is left. Self-copies `a = a` go."""
     defs, uses = counts.snapshot()
-    params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
+    params = _params(func)
     changed = False
-    for owner, field, block in list(_blocks(func)):
+    for owner, field, block in _blocks(func):
         i = 0
         while i < len(block):
             s = block[i]
-            if _simple_target(s) and isinstance(s.value, gast.Name) and \
-                    s.value.id == s.targets[0].id:
-                counts.remove(s)
-                del block[i]
-                changed = True
-                continue
-            if _simple_target(s) and isinstance(s.value, gast.Name):
+            if _simple_target(s) and s.value.__class__ is _Name:
                 a, b = s.targets[0].id, s.value.id
-                if defs.get(a) == 1 and a not in params and a not in keep and \
-                        _propagate(block[i + 1:], a, b, uses.get(a, 0), counts):
-                    counts.remove(s)
+                if a == b or (defs.get(a) == 1 and a not in params and a not in keep and
+                              _propagate(block, i + 1, a, b, uses.get(a, 0), counts)):
+                    counts.defined(a, -1)  # the copy goes: its definition and read
+                    counts.used(b, -1)
                     del block[i]
                     changed = True
                     continue
@@ -190,23 +317,29 @@ def _copies(func, keep, counts):
     return changed
 
 
-def _propagate(rest, a, b, n_uses, counts):
-    """Rewrite reads of `a` in `rest` into `b` if all n_uses reads come before `b`
-    changes; return whether that succeeded (nothing is changed otherwise)."""
+def _propagate(block, start, a, b, n_uses, counts):
+    """Rewrite reads of `a` in block[start:] into `b` if all n_uses reads come before
+    `b` changes; return whether that succeeded (nothing is changed otherwise)."""
     plan = []
     seen = 0
-    for s in rest:
-        reads = sum(1 for n in walk(s) if isinstance(n, gast.Name) and n.id == a
-                    and isinstance(n.ctx, gast.Load))
-        if _simple_target(s) and s.targets[0].id == b and isinstance(s.value, gast.Name) \
+    for k in range(start, len(block)):
+        s = block[k]
+        if _simple_target(s) and s.targets[0].id == b and s.value.__class__ is _Name \
                 and s.value.id == a:
             plan.append(s)  # `b = a` keeps b's value: it becomes `b = b` and goes
             seen += 1
             continue
-        writes_b = any(isinstance(n, gast.Name) and n.id == b and
-                       not isinstance(n.ctx, gast.Load) for n in walk(s)) or (
-            isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name)
-            and s.target.id == b)
+        reads, writes_b = 0, False
+        for n in _nodes(s):
+            if n.__class__ is _Name:
+                if isinstance(n.ctx, _Load):
+                    if n.id == a:
+                        reads += 1
+                elif n.id == b:
+                    writes_b = True
+            elif n.__class__ is _AugAssign and n.target.__class__ is _Name and \
+                    n.target.id == b:
+                writes_b = True
         if reads:
             compound = isinstance(s, (gast.If, gast.For, gast.While))
             if compound and writes_b:
@@ -219,9 +352,9 @@ def _propagate(rest, a, b, n_uses, counts):
         return False
 
     for s in plan:
-        counts.remove(s)
-        _rewrite_reads(s, a, lambda n: name_node(b), limit=None)
-        counts.add(s)
+        done = _rewrite_reads(s, a, lambda n: name_node(b), limit=None)
+        counts.used(a, -done)
+        counts.used(b, done)
     return True
 
 
@@ -232,21 +365,41 @@ def _replace(stmt, name, value):
 
 def _rewrite_reads(stmt, name, make, limit):
     """Replace reads of `name` in `stmt` (its right-hand side for assignments) by
-    make(node), at most `limit` times; return how many were replaced."""
-    count = [0]
+    make(node), at most `limit` times, the first ones depth first, left to right (a
+    NodeTransformer's order; a name's own children are not entered); return how many
+    were replaced."""
+    count = 0
 
-    class _ReadRewriter(gast.NodeTransformer):
-        def visit_Name(self, n):
-            if n.id == name and isinstance(n.ctx, gast.Load) and \
-                    (limit is None or count[0] < limit):
-                count[0] += 1
-                return make(n)
-            return n
+    def matches(n):
+        return n.__class__ is _Name and n.id == name and isinstance(n.ctx, _Load) and \
+            (limit is None or count < limit)
+
+    def visit(n):
+        nonlocal count
+        for field in _CHILD_FIELDS[n.__class__]:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for i, item in enumerate(value):
+                    if matches(item):
+                        value[i] = make(item)
+                        count += 1
+                    elif isinstance(item, AST) and item.__class__ is not _Name:
+                        visit(item)
+            elif matches(value):
+                setattr(n, field, make(value))
+                count += 1
+            elif isinstance(value, AST) and value.__class__ is not _Name:
+                visit(value)
+
     if isinstance(stmt, (gast.Assign, gast.AugAssign)):
-        stmt.value = _ReadRewriter().visit(stmt.value)
+        if matches(stmt.value):
+            stmt.value = make(stmt.value)
+            count += 1
+        elif stmt.value.__class__ is not _Name:
+            visit(stmt.value)
     else:
-        _ReadRewriter().visit(stmt)
-    return count[0]
+        visit(stmt)
+    return count
 
 
 def _dead_code(func, pure, counts):
