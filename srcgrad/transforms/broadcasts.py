@@ -25,8 +25,12 @@ import gast
 import numpy as np
 
 from .shapes import expr_shape, infer_shapes
-from .syntax import clone, const, name, rename
+from .syntax import clone, const, name
 from ..treewalk import walk
+
+# Trials rewrite `func` in place (each site swapped for a marker name in its parent)
+# and undo a failed trial, instead of copying the whole function per trial; the
+# dependence and the check are one linear pass each over the function.
 
 
 def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
@@ -36,29 +40,63 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
     Tries all sites at once, then one at a time (each success removes a site)."""
     dropped = False
     while True:
-        sites = [i for i, n in enumerate(walk(func)) if _is_broadcast(n, resolver)]
+        sites = [(n, parent, field, index)
+                 for n, parent, field, index in _walk_parents(func)
+                 if _is_broadcast(n, resolver)]
         if not sites:
             return dropped
         before = infer_shapes(func, arg_shapes, resolver, fixed)
-        for chosen in [sites] + ([[s] for s in sites[:_MAX_SINGLE]] if len(sites) > 1 else []):
-            trial = clone(func)
-            markers = _mark(trial, set(chosen), before, resolver)
+        # a site is a node: one shared by two parents is dropped in both at once
+        singles = [[s for s in sites if s[0] is node] for node, *_ in sites[:_MAX_SINGLE]]
+        for chosen in [sites] + (singles if len(sites) > 1 else []):
+            markers = _mark(chosen, before, resolver)
             if markers is None:
                 continue
-            old = {**before, **{m: shape for m, (g, shape) in markers.items()}}
+            old = {**before, **{m: shape for m, shape in markers.items()}}
             start = {**arg_shapes, **{m: () for m in markers}}  # now a scalar
-            after = infer_shapes(trial, start, resolver, fixed)
-            if _safe(trial, set(markers), old, after, resolver, sinks):
-                rename(trial, {m: g for m, (g, shape) in markers.items()})
-                func.body = trial.body
+            after = infer_shapes(func, start, resolver, fixed)
+            if _safe(func, set(markers), old, after, resolver, sinks):
+                for node, parent, field, index in chosen:
+                    _put(parent, field, index, _scalar(node))
                 dropped = True
                 break
+            for node, parent, field, index in chosen:  # undo the trial
+                _put(parent, field, index, node)
         else:
             return dropped
+        if len(chosen) == len(sites):
+            return True  # every site is gone: a new walk would find none
 
 
 _MAX_SINGLE = 8  # sites tried one by one (compile time stays bounded)
 _MARKER = "__srcgrad_compact_{}__"
+
+
+def _walk_parents(root):
+    """(node, parent, field, index) in `walk`'s order; index is None for a node held
+    directly in a field, else its position in the field's list."""
+    todo = [(root, None, None, None)]
+    i = 0
+    while i < len(todo):
+        entry = todo[i]
+        i += 1
+        node = entry[0]
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, gast.AST):
+                todo.append((value, node, field, None))
+            elif isinstance(value, list):
+                for k, item in enumerate(value):
+                    if isinstance(item, gast.AST):
+                        todo.append((item, node, field, k))
+        yield entry
+
+
+def _put(parent, field, index, node):
+    if index is None:
+        setattr(parent, field, node)
+    else:
+        getattr(parent, field)[index] = node
 
 
 def _is_broadcast(node, resolver):
@@ -69,72 +107,93 @@ def _is_broadcast(node, resolver):
     return resolver.static_object(node.func.value) is np
 
 
-def _mark(func, chosen, before, resolver):
-    """Replace the chosen sites (by walk position) with marker names; return
-    {marker: (scalar expression, broadcast shape)}, or None if a site cannot go."""
-    targets = {id(n) for i, n in enumerate(walk(func)) if i in chosen}
+def _mark(chosen, before, resolver):
+    """Put a marker name in place of each chosen site; return {marker: broadcast
+    shape}, or None (and nothing changed) if a site cannot go: a cotangent of unknown
+    dtype or an unknown shape."""
+    shapes = []
+    for node, *_ in chosen:
+        g = node.args[0]
+        if not (isinstance(g, gast.Constant) and type(g.value) in (int, float)):
+            return None
+        shape = expr_shape(node, before, resolver)
+        if shape is None:
+            return None
+        shapes.append(shape)
     markers = {}
-
-    class _SitesToMarkers(gast.NodeTransformer):
-        def visit_Call(self, n):
-            self.generic_visit(n)
-            if id(n) in targets:
-                m = _MARKER.format(len(markers))
-                g = n.args[0]
-                if not (isinstance(g, gast.Constant) and type(g.value) in (int, float)):
-                    markers[m] = None  # a cotangent of unknown dtype: keep it
-                    return n
-                # a NumPy scalar, not the Python number: the same dtype and
-                # arithmetic (overflow, division by zero) as the broadcast array
-                scalar = gast.Call(func=gast.Attribute(value=clone(n.func.value),
-                                                       attr="float64", ctx=gast.Load()),
-                                   args=[const(float(g.value))], keywords=[])
-                markers[m] = (scalar, expr_shape(n, before, resolver))
-                return name(m)
-            return n
-    _SitesToMarkers().visit(func)
-    if any(v is None or v[1] is None for v in markers.values()):
-        return None
+    for (node, parent, field, index), shape in zip(chosen, shapes):
+        m = _MARKER.format(len(markers))
+        markers[m] = shape
+        _put(parent, field, index, name(m))
     return markers
 
 
-def _dependence(func, markers, sinks):
-    """The predicate `depends(expr)`: whether expr's value depends on a dropped site,
-    through names assigned from one (a fixpoint over assignments). A sink's result is
-    the same either way."""
-    tainted = set(markers)
+def _scalar(site):
+    """A NumPy scalar, not the Python number: the same dtype and arithmetic
+    (overflow, division by zero) as the broadcast array."""
+    return gast.Call(func=gast.Attribute(value=clone(site.func.value),
+                                         attr="float64", ctx=gast.Load()),
+                     args=[const(float(site.args[0].value))], keywords=[])
 
-    def depends(expr):
-        todo = [expr]
-        while todo:
-            n = todo.pop()
-            if isinstance(n, gast.Name) and n.id in tainted and isinstance(n.ctx, gast.Load):
-                return True
-            if not _is_sink(n, sinks):
-                todo.extend(gast.iter_child_nodes(n))
-        return False
-    changed = True
-    while changed:
-        changed = False
-        for s in walk(func):
-            if isinstance(s, gast.Assign) and depends(s.value):
-                targets = s.targets
-            elif isinstance(s, gast.AugAssign) and depends(s.value):
-                targets = [s.target]
-            else:
+
+def _dependent(func, markers, sinks):
+    """The ids of the expressions whose value depends on a dropped site, through
+    names assigned from one (propagated along assignments by a worklist). A sink's
+    result is the same either way. Also returns the function's augmented
+    assignments and loop counters, found in the same walk."""
+    nodes = list(_walk_parents(func))
+    flows, augs, ints = [], [], set()
+    for n, *_ in nodes:
+        if isinstance(n, gast.Assign):
+            flows.append((n.value, n.targets))
+        elif isinstance(n, gast.AugAssign):
+            flows.append((n.value, [n.target]))
+            augs.append(n)
+        elif isinstance(n, gast.For) and isinstance(n.target, gast.Name):
+            ints.add(n.target.id)
+    readers = {}
+    for i, (value, _) in enumerate(flows):
+        for r in _reads(value, sinks):
+            readers.setdefault(r, []).append(i)
+    tainted = set(markers)
+    todo = list(markers)
+    fired = set()
+    while todo:
+        for i in readers.get(todo.pop(), ()):
+            if i in fired:
                 continue
-            for t in targets:
+            fired.add(i)
+            for t in flows[i][1]:
                 for n in walk(t):
                     if isinstance(n, gast.Name) and n.id not in tainted:
                         tainted.add(n.id)
-                        changed = True
-    return depends
+                        todo.append(n.id)
+    # bottom up: walk's order reversed visits children before their parents
+    dependent = set()
+    for n, parent, _, _ in reversed(nodes):
+        if isinstance(n, gast.Name) and n.id in tainted and isinstance(n.ctx, gast.Load):
+            dependent.add(id(n))
+        if parent is not None and id(n) in dependent and not _is_sink(parent, sinks):
+            dependent.add(id(parent))
+    return dependent, augs, ints
+
+
+def _reads(expr, sinks):
+    """The names `expr` loads, except inside sinks."""
+    found = set()
+    todo = [expr]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, gast.Name):
+            if isinstance(n.ctx, gast.Load):
+                found.add(n.id)
+        elif not _is_sink(n, sinks):
+            todo.extend(gast.iter_child_nodes(n))
+    return found
 
 
 def _safe(func, markers, before, after, resolver, sinks):
-    depends = _dependence(func, markers, sinks)
-    ints = {s.target.id for s in walk(func) if isinstance(s, gast.For)
-            and isinstance(s.target, gast.Name)}
+    dependent, augs, ints = _dependent(func, markers, sinks)
 
     def same(node):
         a = expr_shape(node, after, resolver, ints)
@@ -143,17 +202,16 @@ def _safe(func, markers, before, after, resolver, sinks):
     def check(node, free):
         """False if a dependent expression in a shape-sensitive position changed.
         Tuples and lists are containers: only their elements are checked."""
-        if isinstance(node, gast.expr) and not free and \
-                not isinstance(node, (gast.Tuple, gast.List)) and \
-                depends(node) and not same(node):
+        if not free and id(node) in dependent and isinstance(node, gast.expr) and \
+                not isinstance(node, (gast.Tuple, gast.List)) and not same(node):
             return False
         for child, child_free in _children(node, resolver, sinks):
             if not check(child, child_free):
                 return False
         return True
 
-    for s in walk(func):
-        if isinstance(s, gast.AugAssign) and depends(s.value):
+    for s in augs:
+        if id(s.value) in dependent:
             t = expr_shape(s.target, after, resolver, ints)
             v = expr_shape(s.value, after, resolver, ints)
             if t is None or v is None or not same(s.target) or \
