@@ -24,6 +24,7 @@ broadcast operand, so every such use sees the same numbers. Static shapes come f
 import gast
 import numpy as np
 
+from .inplace import put, walk_parents
 from .shapes import expr_shape, infer_shapes
 from .syntax import clone, const, name
 from ..treewalk import walk
@@ -41,7 +42,7 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
     dropped = False
     while True:
         sites = [(n, parent, field, index)
-                 for n, parent, field, index in _walk_parents(func)
+                 for n, parent, field, index in walk_parents(func)
                  if _is_broadcast(n, resolver)]
         if not sites:
             return dropped
@@ -57,11 +58,11 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
             after = infer_shapes(func, start, resolver, fixed)
             if _safe(func, set(markers), old, after, resolver, sinks):
                 for node, parent, field, index in chosen:
-                    _put(parent, field, index, _scalar(node))
+                    put(parent, field, index, _scalar(node))
                 dropped = True
                 break
             for node, parent, field, index in chosen:  # undo the trial
-                _put(parent, field, index, node)
+                put(parent, field, index, node)
         else:
             return dropped
         if len(chosen) == len(sites):
@@ -70,33 +71,6 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
 
 _MAX_SINGLE = 8  # sites tried one by one (compile time stays bounded)
 _MARKER = "__srcgrad_compact_{}__"
-
-
-def _walk_parents(root):
-    """(node, parent, field, index) in `walk`'s order; index is None for a node held
-    directly in a field, else its position in the field's list."""
-    todo = [(root, None, None, None)]
-    i = 0
-    while i < len(todo):
-        entry = todo[i]
-        i += 1
-        node = entry[0]
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if isinstance(value, gast.AST):
-                todo.append((value, node, field, None))
-            elif isinstance(value, list):
-                for k, item in enumerate(value):
-                    if isinstance(item, gast.AST):
-                        todo.append((item, node, field, k))
-        yield entry
-
-
-def _put(parent, field, index, node):
-    if index is None:
-        setattr(parent, field, node)
-    else:
-        getattr(parent, field)[index] = node
 
 
 def _is_broadcast(node, resolver):
@@ -124,7 +98,7 @@ def _mark(chosen, before, resolver):
     for (node, parent, field, index), shape in zip(chosen, shapes):
         m = _MARKER.format(len(markers))
         markers[m] = shape
-        _put(parent, field, index, name(m))
+        put(parent, field, index, name(m))
     return markers
 
 
@@ -138,22 +112,34 @@ def _scalar(site):
 
 def _dependent(func, markers, sinks):
     """The ids of the expressions whose value depends on a dropped site, through
-    names assigned from one (propagated along assignments by a worklist). A sink's
-    result is the same either way. Also returns the function's augmented
-    assignments and loop counters, found in the same walk."""
-    nodes = list(_walk_parents(func))
-    flows, augs, ints = [], [], set()
-    for n, *_ in nodes:
-        if isinstance(n, gast.Assign):
-            flows.append((n.value, n.targets))
-        elif isinstance(n, gast.AugAssign):
-            flows.append((n.value, [n.target]))
-            augs.append(n)
-        elif isinstance(n, gast.For) and isinstance(n.target, gast.Name):
-            ints.add(n.target.id)
+    names assigned from one (propagated along assignments by a worklist); a sink's
+    result is the same either way. Only the statements that read such a name are
+    walked for them: `skip` holds the ids of the simple statements that do not.
+    Also returns the augmented assignments and loop counters."""
+    flows, augs, ints, skip, parts = [], [], set(), {}, []
+    for s, simple in _statements(func):
+        # reads: every name the statement loads, sinks included (check looks inside)
+        if isinstance(s, gast.Assign):
+            value, reads = _reads(s.value, sinks)
+            flows.append((value, s.targets))
+            reads = reads.union(*[_reads(t, sinks)[1] for t in s.targets])
+        elif isinstance(s, gast.AugAssign):
+            value, reads = _reads(s.value, sinks)
+            flows.append((value, [s.target]))
+            augs.append(s)
+            reads = reads | _reads(s.target, sinks)[1]
+        else:
+            if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
+                ints.add(s.target.id)
+            reads = _reads(s, sinks)[1] if simple else None
+        if simple:
+            skip[id(s)] = (s, reads)
+        else:  # the expressions of a compound statement, not its statements
+            parts += [c for c in gast.iter_child_nodes(s)
+                      if not isinstance(c, (gast.stmt, gast.excepthandler))]
     readers = {}
-    for i, (value, _) in enumerate(flows):
-        for r in _reads(value, sinks):
+    for i, (reads, _) in enumerate(flows):
+        for r in reads:
             readers.setdefault(r, []).append(i)
     tainted = set(markers)
     todo = list(markers)
@@ -168,32 +154,65 @@ def _dependent(func, markers, sinks):
                     if isinstance(n, gast.Name) and n.id not in tainted:
                         tainted.add(n.id)
                         todo.append(n.id)
-    # bottom up: walk's order reversed visits children before their parents
+    for key, (s, reads) in list(skip.items()):
+        if not reads.isdisjoint(tainted):
+            del skip[key]
+            parts.append(s)
     dependent = set()
-    for n, parent, _, _ in reversed(nodes):
-        if isinstance(n, gast.Name) and n.id in tainted and isinstance(n.ctx, gast.Load):
-            dependent.add(id(n))
-        if parent is not None and id(n) in dependent and not _is_sink(parent, sinks):
-            dependent.add(id(parent))
-    return dependent, augs, ints
+    for part in parts:
+        # bottom up: walk's order reversed visits children before their parents
+        for n, parent, _, _ in reversed(list(walk_parents(part))):
+            if isinstance(n, gast.Name) and n.id in tainted and \
+                    isinstance(n.ctx, gast.Load):
+                dependent.add(id(n))
+            if parent is not None and id(n) in dependent and \
+                    not _is_sink(parent, sinks):
+                dependent.add(id(parent))
+    return dependent, set(skip), augs, ints
+
+
+def _statements(func):
+    """(statement, simple) for every statement in `func` and `func` itself, nested
+    ones included (in handlers too); simple: it holds no statements."""
+    todo = [func]
+    while todo:
+        s = todo.pop()
+        inner = []
+        for field in s._fields:
+            value = getattr(s, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, gast.stmt):
+                        inner.append(item)
+                    elif isinstance(item, gast.AST) and \
+                            isinstance(getattr(item, "body", None), list):
+                        inner += [b for b in item.body if isinstance(b, gast.stmt)]
+        yield s, not inner
+        todo += reversed(inner)
 
 
 def _reads(expr, sinks):
-    """The names `expr` loads, except inside sinks."""
-    found = set()
-    todo = [expr]
+    """(the names `expr` loads outside sinks, all the names it loads)."""
+    outside, inside = set(), set()
+    todo = [(expr, False)]
     while todo:
-        n = todo.pop()
+        n, in_sink = todo.pop()
         if isinstance(n, gast.Name):
             if isinstance(n.ctx, gast.Load):
-                found.add(n.id)
-        elif not _is_sink(n, sinks):
-            todo.extend(gast.iter_child_nodes(n))
-    return found
+                (inside if in_sink else outside).add(n.id)
+            continue
+        in_sink = in_sink or _is_sink(n, sinks)
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, gast.AST):
+                todo.append((value, in_sink))
+            elif isinstance(value, list):
+                todo += [(v, in_sink) for v in value if isinstance(v, gast.AST)]
+    return outside, outside | inside
 
 
 def _safe(func, markers, before, after, resolver, sinks):
-    dependent, augs, ints = _dependent(func, markers, sinks)
+    dependent, skip, augs, ints = _dependent(func, markers, sinks)
 
     def same(node):
         a = expr_shape(node, after, resolver, ints)
@@ -202,6 +221,8 @@ def _safe(func, markers, before, after, resolver, sinks):
     def check(node, free):
         """False if a dependent expression in a shape-sensitive position changed.
         Tuples and lists are containers: only their elements are checked."""
+        if id(node) in skip:
+            return True  # reads no dependent name: nothing in it changed
         if not free and id(node) in dependent and isinstance(node, gast.expr) and \
                 not isinstance(node, (gast.Tuple, gast.List)) and not same(node):
             return False

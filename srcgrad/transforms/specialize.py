@@ -17,6 +17,7 @@ from ..errors import RuntimeRefusal, SrcgradError
 from ..resolve import Resolver
 from .broadcasts import drop_broadcasts
 from .dtypes import float64_names, is_float64, is_product
+from .inplace import replace_bottom_up
 from .optimize import optimize
 from .replay import replay_safe
 from .scalars import is_python_float, python_numbers, use_math
@@ -98,18 +99,22 @@ def uncast(f, arg_shapes, resolver, sinks, inp):
     shapes = infer_shapes(f, arg_shapes, resolver, inp.shapes)
     f64 = float64_names(f, kinds, resolver)
     loads, values = {}, {}
+    nodes = list(walk(f))
     # `n = n + e` reads n into arithmetic, which makes a new array: no alias of n
-    inside_own = {id(m) for a in walk(f) if isinstance(a, gast.Assign) and
+    inside_own = {id(m) for a in nodes if isinstance(a, gast.Assign) and
                   len(a.targets) == 1 and isinstance(a.targets[0], gast.Name) and
                   isinstance(a.value, (gast.BinOp, gast.UnaryOp))
                   for m in walk(a.value)
                   if isinstance(m, gast.Name) and m.id == a.targets[0].id}
-    for n in walk(f):
+    for n in nodes:
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
             if id(n) not in inside_own:
                 loads[n.id] = loads.get(n.id, 0) + 1
         elif isinstance(n, gast.Assign):
             for t in n.targets:
+                if isinstance(t, gast.Name):
+                    values.setdefault(t.id, []).append(n.value)
+                    continue
                 for m in walk(t):
                     if isinstance(m, gast.Name):
                         values.setdefault(m.id, []).append(
@@ -147,15 +152,14 @@ def uncast(f, arg_shapes, resolver, sinks, inp):
 def drop_casts(f, sinks, params, plain):
     """Replace `cast_like(g, w)` for a parameter `w` by `g` where plain(g, w) holds:
     the cast would return g as it is."""
-    class _U(gast.NodeTransformer):
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            if isinstance(node.func, gast.Name) and node.func.id in sinks and \
-                    len(node.args) == 2 and isinstance(node.args[1], gast.Name) and \
-                    node.args[1].id in params and plain(node.args[0], node.args[1].id):
-                return node.args[0]
-            return node
-    _U().visit(f)
+    def rewrite(node):
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+                node.func.id in sinks and len(node.args) == 2 and \
+                isinstance(node.args[1], gast.Name) and node.args[1].id in params and \
+                plain(node.args[0], node.args[1].id):
+            return node.args[0]
+        return None
+    replace_bottom_up(f, rewrite)
 
 
 def with_numpy_fallback(fast, fn, spec, info, compile_main):
