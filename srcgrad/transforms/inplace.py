@@ -2,7 +2,8 @@
 (which visits every node through generic dispatch) or a copy of the tree.
 
 `walk_parents(root)` yields (node, parent, field, index) in `treewalk.walk`'s
-breadth-first order, so its reverse visits every node's children before the node;
+breadth-first order, so its reverse visits every node's children before the node
+(the order of a NodeTransformer's post-order rewrites);
 `put(parent, field, index, node)` puts `node` where the yielded one was.
 """
 import gast
@@ -35,13 +36,3 @@ def put(parent, field, index, node):
     else:
         getattr(parent, field)[index] = node
 
-
-def replace_bottom_up(root, rewrite):
-    """Replace, in place, every node n below `root` for which `rewrite(n)` returns a
-    node (None: keep n), children before their parents, as a NodeTransformer's
-    post-order visit does: a parent sees its children already rewritten."""
-    for node, parent, field, index in reversed(list(walk_parents(root))):
-        if parent is not None:
-            new = rewrite(node)
-            if new is not None:
-                put(parent, field, index, new)

@@ -133,6 +133,14 @@ def _expr(node, env, resolver, ints):
 def _broadcast(shapes):
     if any(s is None for s in shapes):
         return None
+    # the common cases without NumPy's general (and slow) broadcast_shapes: equal
+    # shapes, or scalars with one shape of Python ints
+    shaped = [s for s in shapes if s != ()]
+    if not shaped:
+        return ()
+    first = shaped[0]
+    if all(s == first for s in shaped) and all(type(d) is int and d >= 0 for d in first):
+        return first
     return tuple(np.broadcast_shapes(*shapes))
 
 

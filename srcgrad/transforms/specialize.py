@@ -17,7 +17,7 @@ from ..errors import RuntimeRefusal, SrcgradError
 from ..resolve import Resolver
 from .broadcasts import drop_broadcasts
 from .dtypes import float64_names, is_float64, is_product
-from .inplace import replace_bottom_up
+from .inplace import put, walk_parents
 from .optimize import optimize
 from .replay import replay_safe
 from .scalars import is_python_float, python_numbers, use_math
@@ -99,7 +99,8 @@ def uncast(f, arg_shapes, resolver, sinks, inp):
     shapes = infer_shapes(f, arg_shapes, resolver, inp.shapes)
     f64 = float64_names(f, kinds, resolver)
     loads, values = {}, {}
-    nodes = list(walk(f))
+    walked = list(walk_parents(f))
+    nodes = [e[0] for e in walked]
     # `n = n + e` reads n into arithmetic, which makes a new array: no alias of n
     inside_own = {id(m) for a in nodes if isinstance(a, gast.Assign) and
                   len(a.targets) == 1 and isinstance(a.targets[0], gast.Name) and
@@ -146,20 +147,21 @@ def uncast(f, arg_shapes, resolver, sinks, inp):
         return kinds[w] == np.dtype(np.float64).str and shape and \
             expr_shape(g, shapes, resolver) == shape and \
             is_float64(g, f64, resolver) and fresh(g)
-    drop_casts(f, sinks, kinds, plain)
+    drop_casts(f, sinks, kinds, plain, walked)
 
 
-def drop_casts(f, sinks, params, plain):
+def drop_casts(f, sinks, params, plain, walked=None):
     """Replace `cast_like(g, w)` for a parameter `w` by `g` where plain(g, w) holds:
-    the cast would return g as it is."""
-    def rewrite(node):
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+    the cast would return g as it is. `walked`: `walk_parents(f)` as a list, if the
+    caller has it. Inner calls go first, as in a NodeTransformer's visit: an outer
+    cast sees its argument rewritten already."""
+    calls = [e for e in (walked or walk_parents(f)) if isinstance(e[0], gast.Call)]
+    for node, parent, field, index in reversed(calls):
+        if parent is not None and isinstance(node.func, gast.Name) and \
                 node.func.id in sinks and len(node.args) == 2 and \
                 isinstance(node.args[1], gast.Name) and node.args[1].id in params and \
                 plain(node.args[0], node.args[1].id):
-            return node.args[0]
-        return None
-    replace_bottom_up(f, rewrite)
+            put(parent, field, index, node.args[0])
 
 
 def with_numpy_fallback(fast, fn, spec, info, compile_main):
