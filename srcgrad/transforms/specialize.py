@@ -96,8 +96,11 @@ def uncast(f, arg_shapes, resolver, sinks, inp):
     """Return a gradient without `cast_like` where it is statically a fresh float64
     array of its float64 argument's shape: then the cast would return it as is."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
+    f64 = np.dtype(np.float64).str
+    if not any(kinds[w] == f64 and shape for w, shape in zip(inp.params, inp.spec.shapes)):
+        return  # `plain` below holds for no parameter: nothing to infer
     shapes = infer_shapes(f, arg_shapes, resolver, inp.shapes)
-    f64 = float64_names(f, kinds, resolver)
+    float64s = float64_names(f, kinds, resolver)
     loads, values = {}, {}
     walked = list(walk_parents(f))
     nodes = [e[0] for e in walked]
@@ -144,9 +147,9 @@ def uncast(f, arg_shapes, resolver, sinks, inp):
 
     def plain(g, w):
         shape = inp.spec.shapes[inp.params.index(w)]
-        return kinds[w] == np.dtype(np.float64).str and shape and \
+        return kinds[w] == f64 and shape and \
             expr_shape(g, shapes, resolver) == shape and \
-            is_float64(g, f64, resolver) and fresh(g)
+            is_float64(g, float64s, resolver) and fresh(g)
     drop_casts(f, sinks, kinds, plain, walked)
 
 
