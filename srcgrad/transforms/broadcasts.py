@@ -34,16 +34,18 @@ from ..treewalk import walk
 # dependence and the check are one linear pass each over the function.
 
 
-def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
+def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
     """Rewrite `func` in place; return whether anything was dropped. `fixed`: the
     primal names' shapes (restores give a primal name back a value of its own shape);
-    `sinks`: names of helpers whose first argument may be any broadcastable value.
+    `sinks`: names of helpers whose first argument may be any broadcastable value;
+    `walked`: `walk_parents(func)` as a list, if the caller has it.
     Tries all sites at once, then one at a time (each success removes a site)."""
     dropped = False
     while True:
         sites = [(n, parent, field, index)
-                 for n, parent, field, index in walk_parents(func)
+                 for n, parent, field, index in walked or walk_parents(func)
                  if _is_broadcast(n, resolver)]
+        walked = None  # a drop changes func
         if not sites:
             return dropped
         before = infer_shapes(func, arg_shapes, resolver, fixed)

@@ -54,13 +54,14 @@ MATH = {
 _ARITH = {gast.Add, gast.Sub, gast.Mult, gast.Div}
 
 
-def use_math(func, arg_kinds, resolver, math_name, stack):
+def use_math(func, arg_kinds, resolver, math_name, stack, nodes=None):
     """Rewrite NumPy calls on Python floats in `func` into math calls, in place, and
     return the names that hold Python floats; None (and `func` unchanged) where the
     rewrite could change a result without raising. `arg_kinds`: {parameter: 'float' |
-    'int' | other}; `stack`: the name of the per-call stack (None without one)."""
+    'int' | other}; `stack`: the name of the per-call stack (None without one);
+    `nodes`: walk(func) as a list, if the caller has it."""
     env = python_numbers(func, arg_kinds, resolver, stack)
-    nodes = list(walk(func))
+    nodes = nodes or list(walk(func))
     if _complex_power(func, nodes, env, resolver, stack):
         return None
     # inner calls first (the reverse of walk's order), as a NodeTransformer's visit

@@ -22,7 +22,6 @@ from .optimize import optimize
 from .replay import replay_safe
 from .scalars import is_python_float, python_numbers, use_math
 from .shapes import expr_shape, infer_shapes
-from .syntax import store_names
 from ..treewalk import walk
 
 
@@ -61,48 +60,61 @@ def compact(functions, roles, inp):
                 if inp.d_output is not None else {}
         else:
             arg_shapes = dict(zip(inp.params, spec.shapes))
-        resolver = Resolver(inp.scope, store_names(f))
-        if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks):
+        # one walk of f serves each pass below until one of them changes f
+        walked = list(walk_parents(f))
+        resolver = Resolver(inp.scope, {
+            n.id for n, *_ in walked
+            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))})
+        if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks, walked):
             optimize(f, inp.pure_call, keep=inp.keep)
+            walked = None
         if f.name == roles.get("main") and spec.dtypes is not None:
-            uncast(f, arg_shapes, resolver, sinks, inp)
+            if uncast(f, arg_shapes, resolver, sinks, inp, walked):
+                walked = None
             if spec.use_math and "float" in spec.dtypes:
-                replay = math_floats(f, resolver, sinks, inp) or replay
+                replay = math_floats(f, resolver, sinks, inp, walked) or replay
     return replay
 
 
-def math_floats(f, resolver, sinks, inp):
+def math_floats(f, resolver, sinks, inp, walked=None):
     """math functions where the values are Python floats; then the casts of
     Python-float gradients to float arguments go. Only where the user's function
     and this code can run again unobserved (the result: whether they can): the
     fallback for what `math` and plain floats raise runs them again
-    (with_numpy_fallback)."""
+    (with_numpy_fallback). `walked`: `walk_parents(f)` as a list, if the caller has
+    it."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
     numbers = python_numbers(inp.tree, kinds, inp.resolver, None)
-    if not replay_safe(inp.tree, inp.resolver, immutable=numbers) or \
-            not replay_safe(f, resolver, inp.stack):
+    if not replay_safe(inp.tree, inp.resolver, immutable=numbers):
+        return False
+    walked = walked or list(walk_parents(f))
+    nodes = [e[0] for e in walked]
+    if not replay_safe(f, resolver, inp.stack, nodes=nodes):
         return False
     # with or without math, float arithmetic in the adjoint may raise (0.0 ** -0.5)
     math_name = inp.bind("math", math)  # the scope sees it at once
-    floats = use_math(f, kinds, resolver, math_name, inp.stack)
+    # use_math changes calls' functions only: the walk still finds every call
+    floats = use_math(f, kinds, resolver, math_name, inp.stack, nodes)
     if floats is None:
         return True
     drop_casts(f, sinks, kinds, lambda g, w: kinds[w] == "float" and
-               is_python_float(g, floats, resolver))
+               is_python_float(g, floats, resolver), walked)
     return True
 
 
-def uncast(f, arg_shapes, resolver, sinks, inp):
+def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
     """Return a gradient without `cast_like` where it is statically a fresh float64
-    array of its float64 argument's shape: then the cast would return it as is."""
+    array of its float64 argument's shape: then the cast would return it as is.
+    Returns whether any cast went. `walked`: `walk_parents(f)` as a list, if the
+    caller has it."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
     f64 = np.dtype(np.float64).str
     if not any(kinds[w] == f64 and shape for w, shape in zip(inp.params, inp.spec.shapes)):
-        return  # `plain` below holds for no parameter: nothing to infer
+        return False  # `plain` below holds for no parameter: nothing to infer
     shapes = infer_shapes(f, arg_shapes, resolver, inp.shapes)
     float64s = float64_names(f, kinds, resolver)
     loads, values = {}, {}
-    walked = list(walk_parents(f))
+    walked = walked or list(walk_parents(f))
     nodes = [e[0] for e in walked]
     # `n = n + e` reads n into arithmetic, which makes a new array: no alias of n
     inside_own = {id(m) for a in nodes if isinstance(a, gast.Assign) and
@@ -150,21 +162,24 @@ def uncast(f, arg_shapes, resolver, sinks, inp):
         return kinds[w] == f64 and shape and \
             expr_shape(g, shapes, resolver) == shape and \
             is_float64(g, float64s, resolver) and fresh(g)
-    drop_casts(f, sinks, kinds, plain, walked)
+    return drop_casts(f, sinks, kinds, plain, walked)
 
 
 def drop_casts(f, sinks, params, plain, walked=None):
     """Replace `cast_like(g, w)` for a parameter `w` by `g` where plain(g, w) holds:
-    the cast would return g as it is. `walked`: `walk_parents(f)` as a list, if the
-    caller has it. Inner calls go first, as in a NodeTransformer's visit: an outer
-    cast sees its argument rewritten already."""
+    the cast would return g as it is; return whether any went. `walked`:
+    `walk_parents(f)` as a list, if the caller has it. Inner calls go first, as in a
+    NodeTransformer's visit: an outer cast sees its argument rewritten already."""
     calls = [e for e in (walked or walk_parents(f)) if isinstance(e[0], gast.Call)]
+    dropped = False
     for node, parent, field, index in reversed(calls):
         if parent is not None and isinstance(node.func, gast.Name) and \
                 node.func.id in sinks and len(node.args) == 2 and \
                 isinstance(node.args[1], gast.Name) and node.args[1].id in params and \
                 plain(node.args[0], node.args[1].id):
             put(parent, field, index, node.args[0])
+            dropped = True
+    return dropped
 
 
 def with_numpy_fallback(fast, fn, spec, info, compile_main):
