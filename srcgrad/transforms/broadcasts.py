@@ -10,7 +10,7 @@ arithmetic. Only constant cotangents (the seed of a scalar output, folded) are
 compacted: their dtype is known to be float64, and a NumPy scalar keeps the array's
 promotion and error semantics where a Python float would not.
 
-Entry: `drop_broadcasts(func, arg_shapes, fixed, resolver, sinks) -> bool`.
+Entry: `drop_broadcasts(func, arg_shapes, fixed, resolver, sinks[, walked]) -> bool`.
 
 Invariant that makes a drop safe (checked, never assumed): after the drop, every
 expression that depends on a dropped site and is used anywhere except as an operand
