@@ -111,31 +111,44 @@ def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
     f64 = np.dtype(np.float64).str
     if not any(kinds[w] == f64 and shape for w, shape in zip(inp.params, inp.spec.shapes)):
         return False  # `plain` below holds for no parameter: nothing to infer
-    shapes = infer_shapes(f, arg_shapes, resolver, inp.shapes)
-    float64s = float64_names(f, kinds, resolver)
-    loads, values = {}, {}
     walked = walked or list(walk_parents(f))
     nodes = [e[0] for e in walked]
+    # the calls drop_casts may rewrite (a call's function changes only if it is a
+    # call that drop_casts rewrites), and the names they may cast: their first
+    # arguments, or an inner cast's once it goes
+    calls = [n for n in nodes if isinstance(n, gast.Call) and (
+        isinstance(n.func, gast.Name) and n.func.id in sinks or
+        isinstance(n.func, gast.Call))]
+    if not calls:
+        return False
+    cast = {c.args[0].id for c in calls if c.args and isinstance(c.args[0], gast.Name)}
+    shapes = infer_shapes(f, arg_shapes, resolver, inp.shapes)
+    float64s = float64_names(f, kinds, resolver)
+    # the aliasing facts `fresh` reads, for the cast names only
+    loads, values = {}, {}
     # `n = n + e` reads n into arithmetic, which makes a new array: no alias of n
     inside_own = {id(m) for a in nodes if isinstance(a, gast.Assign) and
                   len(a.targets) == 1 and isinstance(a.targets[0], gast.Name) and
+                  a.targets[0].id in cast and
                   isinstance(a.value, (gast.BinOp, gast.UnaryOp))
                   for m in walk(a.value)
                   if isinstance(m, gast.Name) and m.id == a.targets[0].id}
     for n in nodes:
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-            if id(n) not in inside_own:
+        if isinstance(n, gast.Name):
+            if isinstance(n.ctx, gast.Load) and n.id in cast and id(n) not in inside_own:
                 loads[n.id] = loads.get(n.id, 0) + 1
         elif isinstance(n, gast.Assign):
             for t in n.targets:
                 if isinstance(t, gast.Name):
-                    values.setdefault(t.id, []).append(n.value)
+                    if t.id in cast:
+                        values.setdefault(t.id, []).append(n.value)
                     continue
                 for m in walk(t):
-                    if isinstance(m, gast.Name):
+                    if isinstance(m, gast.Name) and m.id in cast:
                         values.setdefault(m.id, []).append(
                             n.value if t is m else None)
-        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) and \
+                n.target.id in cast:
             values.setdefault(n.target.id, []).append(gast.BinOp(
                 left=n.target, op=n.op, right=n.value))
 
