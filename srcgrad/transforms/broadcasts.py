@@ -10,7 +10,7 @@ arithmetic. Only constant cotangents (the seed of a scalar output, folded) are
 compacted: their dtype is known to be float64, and a NumPy scalar keeps the array's
 promotion and error semantics where a Python float would not.
 
-Entry: `drop_broadcasts(func, arg_shapes, fixed, resolver, sinks) -> bool`.
+Entry: `drop_broadcasts(func, arg_shapes, fixed, resolver, sinks[, walked]) -> bool`.
 
 Invariant that makes a drop safe (checked, never assumed): after the drop, every
 expression that depends on a dropped site and is used anywhere except as an operand
@@ -24,37 +24,51 @@ broadcast operand, so every such use sees the same numbers. Static shapes come f
 import gast
 import numpy as np
 
+from .inplace import put, walk_parents
 from .shapes import expr_shape, infer_shapes
-from .syntax import clone, const, name, rename
+from .syntax import clone, const, name
 from ..treewalk import walk
 
+# Trials rewrite `func` in place (each site swapped for a marker name in its parent)
+# and undo a failed trial, instead of copying the whole function per trial; the
+# dependence and the check are one linear pass each over the function.
 
-def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks):
+
+def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
     """Rewrite `func` in place; return whether anything was dropped. `fixed`: the
     primal names' shapes (restores give a primal name back a value of its own shape);
-    `sinks`: names of helpers whose first argument may be any broadcastable value.
+    `sinks`: names of helpers whose first argument may be any broadcastable value;
+    `walked`: `walk_parents(func)` as a list, if the caller has it.
     Tries all sites at once, then one at a time (each success removes a site)."""
     dropped = False
     while True:
-        sites = [i for i, n in enumerate(walk(func)) if _is_broadcast(n, resolver)]
+        sites = [(n, parent, field, index)
+                 for n, parent, field, index in walked or walk_parents(func)
+                 if _is_broadcast(n, resolver)]
+        walked = None  # a drop changes func
         if not sites:
             return dropped
         before = infer_shapes(func, arg_shapes, resolver, fixed)
-        for chosen in [sites] + ([[s] for s in sites[:_MAX_SINGLE]] if len(sites) > 1 else []):
-            trial = clone(func)
-            markers = _mark(trial, set(chosen), before, resolver)
+        # a site is a node: one shared by two parents is dropped in both at once
+        singles = [[s for s in sites if s[0] is node] for node, *_ in sites[:_MAX_SINGLE]]
+        for chosen in [sites] + (singles if len(sites) > 1 else []):
+            markers = _mark(chosen, before, resolver)
             if markers is None:
                 continue
-            old = {**before, **{m: shape for m, (g, shape) in markers.items()}}
+            old = {**before, **{m: shape for m, shape in markers.items()}}
             start = {**arg_shapes, **{m: () for m in markers}}  # now a scalar
-            after = infer_shapes(trial, start, resolver, fixed)
-            if _safe(trial, set(markers), old, after, resolver, sinks):
-                rename(trial, {m: g for m, (g, shape) in markers.items()})
-                func.body = trial.body
+            after = infer_shapes(func, start, resolver, fixed)
+            if _safe(func, set(markers), old, after, resolver, sinks):
+                for node, parent, field, index in chosen:
+                    put(parent, field, index, _scalar(node))
                 dropped = True
                 break
+            for node, parent, field, index in chosen:  # undo the trial
+                put(parent, field, index, node)
         else:
             return dropped
+        if len(chosen) == len(sites):
+            return True  # every site is gone: a new walk would find none
 
 
 _MAX_SINGLE = 8  # sites tried one by one (compile time stays bounded)
@@ -69,72 +83,138 @@ def _is_broadcast(node, resolver):
     return resolver.static_object(node.func.value) is np
 
 
-def _mark(func, chosen, before, resolver):
-    """Replace the chosen sites (by walk position) with marker names; return
-    {marker: (scalar expression, broadcast shape)}, or None if a site cannot go."""
-    targets = {id(n) for i, n in enumerate(walk(func)) if i in chosen}
+def _mark(chosen, before, resolver):
+    """Put a marker name in place of each chosen site; return {marker: broadcast
+    shape}, or None (and nothing changed) if a site cannot go: a cotangent of unknown
+    dtype or an unknown shape."""
+    shapes = []
+    for node, *_ in chosen:
+        g = node.args[0]
+        if not (isinstance(g, gast.Constant) and type(g.value) in (int, float)):
+            return None
+        shape = expr_shape(node, before, resolver)
+        if shape is None:
+            return None
+        shapes.append(shape)
     markers = {}
-
-    class _SitesToMarkers(gast.NodeTransformer):
-        def visit_Call(self, n):
-            self.generic_visit(n)
-            if id(n) in targets:
-                m = _MARKER.format(len(markers))
-                g = n.args[0]
-                if not (isinstance(g, gast.Constant) and type(g.value) in (int, float)):
-                    markers[m] = None  # a cotangent of unknown dtype: keep it
-                    return n
-                # a NumPy scalar, not the Python number: the same dtype and
-                # arithmetic (overflow, division by zero) as the broadcast array
-                scalar = gast.Call(func=gast.Attribute(value=clone(n.func.value),
-                                                       attr="float64", ctx=gast.Load()),
-                                   args=[const(float(g.value))], keywords=[])
-                markers[m] = (scalar, expr_shape(n, before, resolver))
-                return name(m)
-            return n
-    _SitesToMarkers().visit(func)
-    if any(v is None or v[1] is None for v in markers.values()):
-        return None
+    for (node, parent, field, index), shape in zip(chosen, shapes):
+        m = _MARKER.format(len(markers))
+        markers[m] = shape
+        put(parent, field, index, name(m))
     return markers
 
 
-def _dependence(func, markers, sinks):
-    """The predicate `depends(expr)`: whether expr's value depends on a dropped site,
-    through names assigned from one (a fixpoint over assignments). A sink's result is
-    the same either way."""
-    tainted = set(markers)
+def _scalar(site):
+    """A NumPy scalar, not the Python number: the same dtype and arithmetic
+    (overflow, division by zero) as the broadcast array."""
+    return gast.Call(func=gast.Attribute(value=clone(site.func.value),
+                                         attr="float64", ctx=gast.Load()),
+                     args=[const(float(site.args[0].value))], keywords=[])
 
-    def depends(expr):
-        todo = [expr]
-        while todo:
-            n = todo.pop()
-            if isinstance(n, gast.Name) and n.id in tainted and isinstance(n.ctx, gast.Load):
-                return True
-            if not _is_sink(n, sinks):
-                todo.extend(gast.iter_child_nodes(n))
-        return False
-    changed = True
-    while changed:
-        changed = False
-        for s in walk(func):
-            if isinstance(s, gast.Assign) and depends(s.value):
-                targets = s.targets
-            elif isinstance(s, gast.AugAssign) and depends(s.value):
-                targets = [s.target]
-            else:
+
+def _dependent(func, markers, sinks):
+    """The ids of the expressions whose value depends on a dropped site, through
+    names assigned from one (propagated along assignments by a worklist); a sink's
+    result is the same either way. Only the statements that read such a name are
+    walked for them: `skip` holds the ids of the simple statements that do not.
+    Also returns the augmented assignments and loop counters."""
+    flows, augs, ints, skip, parts = [], [], set(), {}, []
+    for s, simple in _statements(func):
+        # reads: every name the statement loads, sinks included (check looks inside)
+        if isinstance(s, gast.Assign):
+            value, reads = _reads(s.value, sinks)
+            flows.append((value, s.targets))
+            reads = reads.union(*[_reads(t, sinks)[1] for t in s.targets])
+        elif isinstance(s, gast.AugAssign):
+            value, reads = _reads(s.value, sinks)
+            flows.append((value, [s.target]))
+            augs.append(s)
+            reads = reads | _reads(s.target, sinks)[1]
+        else:
+            if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
+                ints.add(s.target.id)
+            reads = _reads(s, sinks)[1] if simple else None
+        if simple:
+            skip[id(s)] = (s, reads)
+        else:  # the expressions of a compound statement, not its statements
+            parts += [c for c in gast.iter_child_nodes(s)
+                      if not isinstance(c, (gast.stmt, gast.excepthandler))]
+    readers = {}
+    for i, (reads, _) in enumerate(flows):
+        for r in reads:
+            readers.setdefault(r, []).append(i)
+    tainted = set(markers)
+    todo = list(markers)
+    fired = set()
+    while todo:
+        for i in readers.get(todo.pop(), ()):
+            if i in fired:
                 continue
-            for t in targets:
+            fired.add(i)
+            for t in flows[i][1]:
                 for n in walk(t):
                     if isinstance(n, gast.Name) and n.id not in tainted:
                         tainted.add(n.id)
-                        changed = True
-    return depends
+                        todo.append(n.id)
+    for key, (s, reads) in list(skip.items()):
+        if not reads.isdisjoint(tainted):
+            del skip[key]
+            parts.append(s)
+    dependent = set()
+    for part in parts:
+        # bottom up: walk's order reversed visits children before their parents
+        for n, parent, _, _ in reversed(list(walk_parents(part))):
+            if isinstance(n, gast.Name) and n.id in tainted and \
+                    isinstance(n.ctx, gast.Load):
+                dependent.add(id(n))
+            if parent is not None and id(n) in dependent and \
+                    not _is_sink(parent, sinks):
+                dependent.add(id(parent))
+    return dependent, set(skip), augs, ints
+
+
+def _statements(func):
+    """(statement, simple) for every statement in `func` and `func` itself, nested
+    ones included (in handlers too); simple: it holds no statements."""
+    todo = [func]
+    while todo:
+        s = todo.pop()
+        inner = []
+        for field in s._fields:
+            value = getattr(s, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, gast.stmt):
+                        inner.append(item)
+                    elif isinstance(item, gast.AST) and \
+                            isinstance(getattr(item, "body", None), list):
+                        inner += [b for b in item.body if isinstance(b, gast.stmt)]
+        yield s, not inner
+        todo += reversed(inner)
+
+
+def _reads(expr, sinks):
+    """(the names `expr` loads outside sinks, all the names it loads)."""
+    outside, inside = set(), set()
+    todo = [(expr, False)]
+    while todo:
+        n, in_sink = todo.pop()
+        if isinstance(n, gast.Name):
+            if isinstance(n.ctx, gast.Load):
+                (inside if in_sink else outside).add(n.id)
+            continue
+        in_sink = in_sink or _is_sink(n, sinks)
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, gast.AST):
+                todo.append((value, in_sink))
+            elif isinstance(value, list):
+                todo += [(v, in_sink) for v in value if isinstance(v, gast.AST)]
+    return outside, outside | inside
 
 
 def _safe(func, markers, before, after, resolver, sinks):
-    depends = _dependence(func, markers, sinks)
-    ints = {s.target.id for s in walk(func) if isinstance(s, gast.For)
-            and isinstance(s.target, gast.Name)}
+    dependent, skip, augs, ints = _dependent(func, markers, sinks)
 
     def same(node):
         a = expr_shape(node, after, resolver, ints)
@@ -143,17 +223,18 @@ def _safe(func, markers, before, after, resolver, sinks):
     def check(node, free):
         """False if a dependent expression in a shape-sensitive position changed.
         Tuples and lists are containers: only their elements are checked."""
-        if isinstance(node, gast.expr) and not free and \
-                not isinstance(node, (gast.Tuple, gast.List)) and \
-                depends(node) and not same(node):
+        if id(node) in skip:
+            return True  # reads no dependent name: nothing in it changed
+        if not free and id(node) in dependent and isinstance(node, gast.expr) and \
+                not isinstance(node, (gast.Tuple, gast.List)) and not same(node):
             return False
         for child, child_free in _children(node, resolver, sinks):
             if not check(child, child_free):
                 return False
         return True
 
-    for s in walk(func):
-        if isinstance(s, gast.AugAssign) and depends(s.value):
+    for s in augs:
+        if id(s.value) in dependent:
             t = expr_shape(s.target, after, resolver, ints)
             v = expr_shape(s.value, after, resolver, ints)
             if t is None or v is None or not same(s.target) or \

@@ -16,7 +16,8 @@ from ..treewalk import walk
 
 def infer_kinds(func, env, kind_of, skip=lambda s: False):
     """`env`: the parameters' kinds (copied); `kind_of(expr, env)`: an expression's
-    kind or None; `skip(stmt)`: assignments that cannot change a name's kind."""
+    kind or None, from the kinds of the names in `expr` only; `skip(stmt)`:
+    assignments that cannot change a name's kind."""
     env = dict(env)
     unknown = set()
     assigns = []
@@ -30,30 +31,51 @@ def infer_kinds(func, env, kind_of, skip=lambda s: False):
     for n in unknown:
         env.pop(n, None)
     assigned = set().union(*[all_names(t) for targets, _ in assigns for t in targets])
+    # An assignment's outcome (waiting, or a kind) depends only on the names in its
+    # value: sweep in order while anything changes, but evaluate only the
+    # assignments with a name changed since they last ran (the others would do
+    # again what they did, which changes nothing): the same sweeps without repeats.
+    waits, readers = [], {}
+    for i, (_, value) in enumerate(assigns):
+        names = [n for n in walk(value) if isinstance(n, gast.Name)]
+        waits.append({n.id for n in names if isinstance(n.ctx, gast.Load) and
+                      n.id in assigned})
+        for n in {n.id for n in names}:
+            readers.setdefault(n, []).append(i)
+    dirty = [True] * len(assigns)
+    waiting = [False] * len(assigns)
+
+    def settle(targets, kind):
+        changed = False
+        for t in targets:
+            for n in _settle(t, kind, env, unknown):
+                changed = True
+                for j in readers.get(n, ()):
+                    dirty[j] = True
+        return changed
+
     while True:
         changed = True
         while changed:
-            changed, waiting = False, []
-            for targets, value in assigns:
-                if any(isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and
-                       n.id in assigned and n.id not in env and n.id not in unknown
-                       for n in walk(value)):
-                    waiting.append(targets)
+            changed = False
+            for i, (targets, value) in enumerate(assigns):
+                if not dirty[i]:
                     continue
-                kind = kind_of(value, env)
-                for t in targets:
-                    changed |= _settle(t, kind, env, unknown)
-        if not waiting:
+                dirty[i] = False
+                waiting[i] = any(n not in env and n not in unknown for n in waits[i])
+                if not waiting[i]:
+                    changed |= settle(targets, kind_of(value, env))
+        if not any(waiting):
             return env
-        for targets in waiting:
-            for t in targets:
-                _settle(t, None, env, unknown)
+        for i, (targets, _) in enumerate(assigns):
+            if waiting[i]:
+                settle(targets, None)
 
 
 def _settle(t, kind, env, unknown):
     """Record that target `t` gets a value of `kind` (a tuple target: unknown);
-    return whether anything changed."""
-    changed = False
+    return the names whose kind changed."""
+    changed = []
     for n in all_names(t):
         k = kind if isinstance(t, gast.Name) else None
         if n in unknown:
@@ -61,8 +83,8 @@ def _settle(t, kind, env, unknown):
         if k is None or (n in env and env[n] != k):
             unknown.add(n)
             env.pop(n, None)
-            changed = True
+            changed.append(n)
         elif n not in env:
             env[n] = k
-            changed = True
+            changed.append(n)
     return changed

@@ -29,12 +29,13 @@ _NUMPY_EFFECTS = {"copyto", "put", "place", "putmask", "fill_diagonal",
                   "put_along_axis", "seterr", "seterrcall", "save", "savez", "savetxt"}
 
 
-def replay_safe(tree, resolver, stack=None, immutable=None):
+def replay_safe(tree, resolver, stack=None, immutable=None, nodes=None):
     """Whether running `tree` (a FunctionDef) twice with the same arguments gives the
     same results and leaves no trace. `immutable`: for the user's code, the names that
     only ever hold numbers, so that `name += e` rebinds rather than mutates; None for
-    generated code, whose augmented assignments update only its own fresh adjoints."""
-    for node in walk(tree):
+    generated code, whose augmented assignments update only its own fresh adjoints.
+    `nodes`: walk(tree), if the caller has it."""
+    for node in nodes or walk(tree):
         if node is not tree and isinstance(node, (gast.FunctionDef, gast.Lambda,
                                                   gast.AsyncFunctionDef, gast.ClassDef)):
             return False

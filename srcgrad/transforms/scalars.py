@@ -54,24 +54,24 @@ MATH = {
 _ARITH = {gast.Add, gast.Sub, gast.Mult, gast.Div}
 
 
-def use_math(func, arg_kinds, resolver, math_name, stack):
+def use_math(func, arg_kinds, resolver, math_name, stack, nodes=None):
     """Rewrite NumPy calls on Python floats in `func` into math calls, in place, and
     return the names that hold Python floats; None (and `func` unchanged) where the
     rewrite could change a result without raising. `arg_kinds`: {parameter: 'float' |
-    'int' | other}; `stack`: the name of the per-call stack (None without one)."""
+    'int' | other}; `stack`: the name of the per-call stack (None without one);
+    `nodes`: walk(func) as a list, if the caller has it."""
     env = python_numbers(func, arg_kinds, resolver, stack)
-    if _complex_power(func, env, resolver, stack):
+    nodes = nodes or list(walk(func))
+    if _complex_power(func, nodes, env, resolver, stack):
         return None
-
-    class _CallsToMath(gast.NodeTransformer):
-        def visit_Call(self, node):
-            self.generic_visit(node)
+    # inner calls first (the reverse of walk's order), as a NodeTransformer's visit
+    # would: an outer call sees its arguments rewritten already
+    for node in reversed(nodes):
+        if isinstance(node, gast.Call):
             fn = _math_for(node, resolver)
             if fn is not None and all(_kind(a, env, resolver) in _NUMBERS
                                       for a in node.args):
                 node.func = gast.Attribute(value=name(math_name), attr=fn, ctx=gast.Load())
-            return node
-    _CallsToMath().visit(func)
     return {n for n, k in env.items() if k == PyNumber.FLOAT}
 
 
@@ -85,16 +85,21 @@ def python_numbers(func, arg_kinds, resolver, stack):
         popped_list(s.value, resolver) == stack)
 
 
-def _complex_power(func, env, resolver, stack):
+def _complex_power(func, nodes, env, resolver, stack):
     """Whether `func` has a power with an operand the rewrite may turn from a NumPy
     float64 into a Python float, and an exponent that may be fractional: a negative
     base then gives a complex number in Python, without raising, where NumPy gives nan.
     Flow-insensitive and conservative: a name is demoted if any assignment may give it
-    a rewritten call's result."""
-    demoted = set()
-    rewritten = {id(n) for n in walk(func) if isinstance(n, gast.Call) and
+    a rewritten call's result. `nodes`: walk(func)."""
+    rewritten = {id(n) for n in nodes if isinstance(n, gast.Call) and
                  _math_for(n, resolver) is not None and
                  all(_kind(a, env, resolver) in _NUMBERS for a in n.args)}
+
+    def blocked(node):
+        """A call whose result is NumPy's, or a conversion: as before the rewrite."""
+        obj = resolver.static_object(node.func)
+        return isinstance(obj, np.ufunc) or any(obj is c for c in (float, int, bool, len)) \
+            or (getattr(obj, "__module__", None) or "").split(".")[0] == "numpy"
 
     def carries(node):
         if isinstance(node, gast.Name):
@@ -102,11 +107,26 @@ def _complex_power(func, env, resolver, stack):
         if isinstance(node, gast.Call):
             if id(node) in rewritten:
                 return True
-            obj = resolver.static_object(node.func)
-            if isinstance(obj, np.ufunc) or any(obj is c for c in (float, int, bool, len)) or \
-                    (getattr(obj, "__module__", None) or "").split(".")[0] == "numpy":
-                return False  # a NumPy result, or a conversion: as before the rewrite
+            if blocked(node):
+                return False
         return any(carries(c) for c in gast.iter_child_nodes(node))
+
+    def sources(value):
+        """(whether `value` carries a rewritten result whatever is demoted, the names
+        it carries if demoted)."""
+        names, todo = set(), [value]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, gast.Name):
+                names.add(node.id)
+                continue
+            if isinstance(node, gast.Call):
+                if id(node) in rewritten:
+                    return True, names
+                if blocked(node):
+                    continue
+            todo.extend(gast.iter_child_nodes(node))
+        return False, names
 
     flows = []
     for st in statements(func.body):
@@ -117,21 +137,30 @@ def _complex_power(func, env, resolver, stack):
             flows.append(([st.target], st))
         elif isinstance(st, gast.For):
             flows.append(([st.target], st.iter))
-    changed = True
-    while changed:
-        changed = False
-        for targets, value in flows:
-            if carries(value):
-                for t in targets:
-                    for n in walk(t):
-                        if isinstance(n, gast.Name) and n.id not in demoted:
-                            demoted.add(n.id)
-                            changed = True
+    # the least set of demoted names, by a worklist over the names each value carries
+    demoted, todo, readers = set(), [], {}
+
+    def demote(targets):
+        for t in targets:
+            for n in walk(t):
+                if isinstance(n, gast.Name) and n.id not in demoted:
+                    demoted.add(n.id)
+                    todo.append(n.id)
+    for i, (targets, value) in enumerate(flows):
+        always, names = sources(value)
+        if always:
+            demote(targets)
+        else:
+            for n in names:
+                readers.setdefault(n, []).append(i)
+    while todo:
+        for i in readers.pop(todo.pop(), ()):
+            demote(flows[i][0])
 
     def integral(e):
         return isinstance(e, gast.Constant) and type(e.value) in (int, float) and \
             float(e.value).is_integer() or _kind(e, env, resolver) == PyNumber.INT
-    for node in walk(func):
+    for node in nodes:
         if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Pow):
             base, exponent = node.left, node.right
         elif isinstance(node, gast.AugAssign) and isinstance(node.op, gast.Pow):

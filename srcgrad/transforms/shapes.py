@@ -21,32 +21,67 @@ _REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 def infer_shapes(tree, arg_shapes, resolver, fixed=None):
     """`fixed`: names whose shapes are known already (every assignment to them keeps
     that shape); used for generated code, where the primal names keep their shapes."""
-    ints = {s.target.id for s in statements(tree.body) if isinstance(s, gast.For)}
-    env = {k: v for k, v in arg_shapes.items() if v is not None}
+    body = list(statements(tree.body))
+    ints = {s.target.id for s in body if isinstance(s, gast.For)}
+    env = _Recorder({k: v for k, v in arg_shapes.items() if v is not None})
     fixed = fixed or {}
     env.update(fixed)
     conflict = set()
-    body = list(statements(tree.body))
+    # A statement's shape depends only on the names its evaluation looked up: sweep
+    # the statements in order as long as one changes a name, but evaluate only those
+    # that looked up a name changed since they last ran (the others would give the
+    # same shape again, which changes nothing): the same sweeps, without the repeats.
+    readers = {}
+    dirty = [True] * len(body)
     # a name only ever goes absent -> known -> unknown, so this reaches the fixpoint
     changed = True
     while changed:
         changed = False
-        for s in body:
-            for name_, shape in _assigned(s, env, resolver, ints):
+        for i, s in enumerate(body):
+            if not dirty[i]:
+                continue
+            dirty[i] = False
+            env.seen = set()
+            assigned = _assigned(s, env, resolver, ints)
+            for n in env.seen:
+                readers.setdefault(n, set()).add(i)
+            for name_, shape in assigned:
                 if name_ in conflict or name_ in fixed:
                     continue
                 if shape is None:
                     conflict.add(name_)
                     env.pop(name_, None)
-                    changed = True
                 elif name_ not in env:
                     env[name_] = shape
-                    changed = True
                 elif env[name_] != shape:
                     conflict.add(name_)
                     del env[name_]
+                else:
+                    continue
+                for j in readers.get(name_, ()):
+                    dirty[j] = True
                     changed = True
-    return env
+    return dict(env)
+
+
+class _Recorder(dict):
+    """A shape environment that notes the names looked up in it (`seen`)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.seen = set()
+
+    def get(self, key, default=None):
+        self.seen.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.seen.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.seen.add(key)
+        return super().__contains__(key)
 
 
 def expr_shape(node, env, resolver, ints=frozenset()):
@@ -98,6 +133,14 @@ def _expr(node, env, resolver, ints):
 def _broadcast(shapes):
     if any(s is None for s in shapes):
         return None
+    # the common cases without NumPy's general (and slow) broadcast_shapes: equal
+    # shapes, or scalars with one shape of Python ints
+    shaped = [s for s in shapes if s != ()]
+    if not shaped:
+        return ()
+    first = shaped[0]
+    if all(s == first for s in shaped) and all(type(d) is int and d >= 0 for d in first):
+        return first
     return tuple(np.broadcast_shapes(*shapes))
 
 

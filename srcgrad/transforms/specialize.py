@@ -17,11 +17,11 @@ from ..errors import RuntimeRefusal, SrcgradError
 from ..resolve import Resolver
 from .broadcasts import drop_broadcasts
 from .dtypes import float64_names, is_float64, is_product
+from .inplace import put, walk_parents
 from .optimize import optimize
 from .replay import replay_safe
 from .scalars import is_python_float, python_numbers, use_math
 from .shapes import expr_shape, infer_shapes
-from .syntax import store_names
 from ..treewalk import walk
 
 
@@ -60,61 +60,95 @@ def compact(functions, roles, inp):
                 if inp.d_output is not None else {}
         else:
             arg_shapes = dict(zip(inp.params, spec.shapes))
-        resolver = Resolver(inp.scope, store_names(f))
-        if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks):
+        # one walk of f serves each pass below until one of them changes f
+        walked = list(walk_parents(f))
+        resolver = Resolver(inp.scope, {
+            n.id for n, *_ in walked
+            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))})
+        if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks, walked):
             optimize(f, inp.pure_call, keep=inp.keep)
+            walked = None
         if f.name == roles.get("main") and spec.dtypes is not None:
-            uncast(f, arg_shapes, resolver, sinks, inp)
+            if uncast(f, arg_shapes, resolver, sinks, inp, walked):
+                walked = None
             if spec.use_math and "float" in spec.dtypes:
-                replay = math_floats(f, resolver, sinks, inp) or replay
+                replay = math_floats(f, resolver, sinks, inp, walked) or replay
     return replay
 
 
-def math_floats(f, resolver, sinks, inp):
+def math_floats(f, resolver, sinks, inp, walked=None):
     """math functions where the values are Python floats; then the casts of
     Python-float gradients to float arguments go. Only where the user's function
     and this code can run again unobserved (the result: whether they can): the
     fallback for what `math` and plain floats raise runs them again
-    (with_numpy_fallback)."""
+    (with_numpy_fallback). `walked`: `walk_parents(f)` as a list, if the caller has
+    it."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
     numbers = python_numbers(inp.tree, kinds, inp.resolver, None)
-    if not replay_safe(inp.tree, inp.resolver, immutable=numbers) or \
-            not replay_safe(f, resolver, inp.stack):
+    if not replay_safe(inp.tree, inp.resolver, immutable=numbers):
+        return False
+    walked = walked or list(walk_parents(f))
+    nodes = [e[0] for e in walked]
+    if not replay_safe(f, resolver, inp.stack, nodes=nodes):
         return False
     # with or without math, float arithmetic in the adjoint may raise (0.0 ** -0.5)
     math_name = inp.bind("math", math)  # the scope sees it at once
-    floats = use_math(f, kinds, resolver, math_name, inp.stack)
+    # use_math changes calls' functions only: the walk still finds every call
+    floats = use_math(f, kinds, resolver, math_name, inp.stack, nodes)
     if floats is None:
         return True
     drop_casts(f, sinks, kinds, lambda g, w: kinds[w] == "float" and
-               is_python_float(g, floats, resolver))
+               is_python_float(g, floats, resolver), walked)
     return True
 
 
-def uncast(f, arg_shapes, resolver, sinks, inp):
+def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
     """Return a gradient without `cast_like` where it is statically a fresh float64
-    array of its float64 argument's shape: then the cast would return it as is."""
+    array of its float64 argument's shape: then the cast would return it as is.
+    Returns whether any cast went. `walked`: `walk_parents(f)` as a list, if the
+    caller has it."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
+    f64 = np.dtype(np.float64).str
+    if not any(kinds[w] == f64 and shape for w, shape in zip(inp.params, inp.spec.shapes)):
+        return False  # `plain` below holds for no parameter: nothing to infer
+    walked = walked or list(walk_parents(f))
+    nodes = [e[0] for e in walked]
+    # the calls drop_casts may rewrite (a call's function changes only if it is a
+    # call that drop_casts rewrites), and the names they may cast: their first
+    # arguments, or an inner cast's once it goes
+    calls = [n for n in nodes if isinstance(n, gast.Call) and (
+        isinstance(n.func, gast.Name) and n.func.id in sinks or
+        isinstance(n.func, gast.Call))]
+    if not calls:
+        return False
+    cast = {c.args[0].id for c in calls if c.args and isinstance(c.args[0], gast.Name)}
     shapes = infer_shapes(f, arg_shapes, resolver, inp.shapes)
-    f64 = float64_names(f, kinds, resolver)
+    float64s = float64_names(f, kinds, resolver)
+    # the aliasing facts `fresh` reads, for the cast names only
     loads, values = {}, {}
     # `n = n + e` reads n into arithmetic, which makes a new array: no alias of n
-    inside_own = {id(m) for a in walk(f) if isinstance(a, gast.Assign) and
+    inside_own = {id(m) for a in nodes if isinstance(a, gast.Assign) and
                   len(a.targets) == 1 and isinstance(a.targets[0], gast.Name) and
+                  a.targets[0].id in cast and
                   isinstance(a.value, (gast.BinOp, gast.UnaryOp))
                   for m in walk(a.value)
                   if isinstance(m, gast.Name) and m.id == a.targets[0].id}
-    for n in walk(f):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-            if id(n) not in inside_own:
+    for n in nodes:
+        if isinstance(n, gast.Name):
+            if isinstance(n.ctx, gast.Load) and n.id in cast and id(n) not in inside_own:
                 loads[n.id] = loads.get(n.id, 0) + 1
         elif isinstance(n, gast.Assign):
             for t in n.targets:
+                if isinstance(t, gast.Name):
+                    if t.id in cast:
+                        values.setdefault(t.id, []).append(n.value)
+                    continue
                 for m in walk(t):
-                    if isinstance(m, gast.Name):
+                    if isinstance(m, gast.Name) and m.id in cast:
                         values.setdefault(m.id, []).append(
                             n.value if t is m else None)
-        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) and \
+                n.target.id in cast:
             values.setdefault(n.target.id, []).append(gast.BinOp(
                 left=n.target, op=n.op, right=n.value))
 
@@ -138,24 +172,27 @@ def uncast(f, arg_shapes, resolver, sinks, inp):
 
     def plain(g, w):
         shape = inp.spec.shapes[inp.params.index(w)]
-        return kinds[w] == np.dtype(np.float64).str and shape and \
+        return kinds[w] == f64 and shape and \
             expr_shape(g, shapes, resolver) == shape and \
-            is_float64(g, f64, resolver) and fresh(g)
-    drop_casts(f, sinks, kinds, plain)
+            is_float64(g, float64s, resolver) and fresh(g)
+    return drop_casts(f, sinks, kinds, plain, walked)
 
 
-def drop_casts(f, sinks, params, plain):
+def drop_casts(f, sinks, params, plain, walked=None):
     """Replace `cast_like(g, w)` for a parameter `w` by `g` where plain(g, w) holds:
-    the cast would return g as it is."""
-    class _U(gast.NodeTransformer):
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            if isinstance(node.func, gast.Name) and node.func.id in sinks and \
-                    len(node.args) == 2 and isinstance(node.args[1], gast.Name) and \
-                    node.args[1].id in params and plain(node.args[0], node.args[1].id):
-                return node.args[0]
-            return node
-    _U().visit(f)
+    the cast would return g as it is; return whether any went. `walked`:
+    `walk_parents(f)` as a list, if the caller has it. Inner calls go first, as in a
+    NodeTransformer's visit: an outer cast sees its argument rewritten already."""
+    calls = [e for e in (walked or walk_parents(f)) if isinstance(e[0], gast.Call)]
+    dropped = False
+    for node, parent, field, index in reversed(calls):
+        if parent is not None and isinstance(node.func, gast.Name) and \
+                node.func.id in sinks and len(node.args) == 2 and \
+                isinstance(node.args[1], gast.Name) and node.args[1].id in params and \
+                plain(node.args[0], node.args[1].id):
+            put(parent, field, index, node.args[0])
+            dropped = True
+    return dropped
 
 
 def with_numpy_fallback(fast, fn, spec, info, compile_main):

@@ -1,0 +1,38 @@
+"""Walking a tree with parent links, for rewrites in place without a NodeTransformer
+(which visits every node through generic dispatch) or a copy of the tree.
+
+`walk_parents(root)` yields (node, parent, field, index) in `treewalk.walk`'s
+breadth-first order, so its reverse visits every node's children before the node
+(the order of a NodeTransformer's post-order rewrites);
+`put(parent, field, index, node)` puts `node` where the yielded one was.
+"""
+import gast
+
+
+def walk_parents(root):
+    """(node, parent, field, index) in `walk`'s order; index is None for a node held
+    directly in a field, else its position in the field's list; the root's parent,
+    field and index are None."""
+    todo = [(root, None, None, None)]
+    i = 0
+    while i < len(todo):
+        entry = todo[i]
+        i += 1
+        node = entry[0]
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, gast.AST):
+                todo.append((value, node, field, None))
+            elif isinstance(value, list):
+                for k, item in enumerate(value):
+                    if isinstance(item, gast.AST):
+                        todo.append((item, node, field, k))
+        yield entry
+
+
+def put(parent, field, index, node):
+    if index is None:
+        setattr(parent, field, node)
+    else:
+        getattr(parent, field)[index] = node
+

@@ -1,0 +1,43 @@
+"""srcgrad.transforms.inplace: walk_parents must yield what treewalk.walk yields, in
+the same order (the rewrites built on it depend on that order), with each node's
+true parent, and put must put a node back exactly where it was yielded."""
+import ast
+import inspect
+
+import gast
+
+from srcgrad import pipeline, treewalk
+from srcgrad.transforms import inplace, reverse
+
+
+def _trees():
+    for mod in (pipeline, reverse):
+        yield gast.ast_to_gast(ast.parse(inspect.getsource(mod)))
+
+
+def test_walk_parents_yields_what_walk_yields_in_order():
+    for tree in _trees():
+        assert [id(e[0]) for e in inplace.walk_parents(tree)] == \
+            [id(n) for n in treewalk.walk(tree)]
+
+
+def test_walk_parents_names_each_nodes_place():
+    for tree in _trees():
+        entries = list(inplace.walk_parents(tree))
+        assert entries[0] == (tree, None, None, None)
+        for node, parent, field, index in entries[1:]:
+            held = getattr(parent, field)
+            assert (held if index is None else held[index]) is node
+
+
+def test_put_replaces_in_a_field_and_in_a_list():
+    tree = gast.parse("a = b + c\nd = e")
+    entries = list(inplace.walk_parents(tree))
+    one = gast.Constant(value=1, kind=None)
+    two = gast.Constant(value=2, kind=None)
+    for node, parent, field, index in entries:
+        if isinstance(node, gast.BinOp):
+            inplace.put(parent, field, index, one)  # Assign.value: a field
+        elif isinstance(node, gast.Assign) and node is tree.body[1]:
+            inplace.put(parent, field, index, gast.Expr(value=two))  # Module.body[1]
+    assert ast.unparse(gast.gast_to_ast(tree)).split("\n") == ["a = 1", "2"]
