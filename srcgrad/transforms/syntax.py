@@ -1,7 +1,7 @@
 """Small helpers to build and inspect gast nodes, shared by the passes."""
 
 import gast
-from ..treewalk import copy_tree, walk
+from ..treewalk import copy_tree, names, walk
 
 
 def name(id_, ctx=None):
@@ -68,18 +68,19 @@ def clone(node):
 
 def load_names(node):
     """Names read by an expression or statement (in any Load context)."""
-    return {n.id for n in walk(node)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return names(node, gast.Load)
 
 
 def store_names(node):
-    return {n.id for n in walk(node)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
+    return names(node, _STORES)
+
+
+_STORES = (gast.Store, gast.Param)
 
 
 def all_names(node):
     """Every name in an expression, statement or target, whatever its context."""
-    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
+    return names(node)
 
 
 def statements(body):
