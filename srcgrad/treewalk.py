@@ -106,10 +106,11 @@ def walk(node):
         yield node
 
 
-def names(node, contexts=None):
+def names(node, contexts=None, into=None):
     """The ids of the Name nodes under `node` (itself included) whose ctx is an
-    instance of `contexts` (any ctx when None), inserted in `walk`'s order."""
-    found = set()
+    instance of `contexts` (any ctx when None), inserted in `walk`'s order into the
+    set `into` (a new one when None), which is returned."""
+    found = set() if into is None else into
     add = found.add
     todo = [node]
     push = todo.append

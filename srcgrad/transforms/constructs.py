@@ -125,6 +125,8 @@ def check_aliasing(tree, ctx):
             for t in node.targets:
                 if isinstance(t, gast.Subscript):
                     mutated = _base_name(t)
+        if mutated is None:  # most nodes: nothing is updated in place (no alias has None)
+            continue
         links = sorted(((o, at, elem) for o, at, elem in aliases.get(mutated, ())
                         if shared_before(at, node.lineno)), key=lambda k: (k[0], k[1]))
         live = [o for o, _, _ in links]
