@@ -1,10 +1,10 @@
 """Fast tree traversal and copying for gast trees (the compiler's hot loops).
 
 `walk` yields exactly what `ast.walk` yields, in the same breadth-first order,
-and, like it, reads a node's children before yielding the node. `names` collects
-the identifiers of Name nodes without yielding every node. `copy_tree` gives the
-same result as `copy.deepcopy` (shared nodes stay shared in the copy), without
-the generic pickling protocol.
+and, like it, reads a node's children before yielding the node. `name_nodes` and
+`names` collect Name nodes and their identifiers in that order, without yielding
+every node. `copy_tree` gives the same result as `copy.deepcopy` (shared nodes stay
+shared in the copy), without the generic pickling protocol.
 
 Speed: the fields of a node class that can hold nodes are looked up once per class,
 so a walk never reads an identifier, a number or a string field.
@@ -106,10 +106,49 @@ def walk(node):
         yield node
 
 
+def name_nodes(node):
+    """The Name nodes under `node` (itself included), in `walk`'s order, as a list
+    (a loop over it costs no generator step per node of the tree)."""
+    found = []
+    keep = found.append
+    todo = [node]
+    push = todo.append
+    table = _EXPR_FIELDS
+    name_cls = gast.Name
+    for node in todo:
+        cls = node.__class__
+        if cls is name_cls:  # the commonest node: its one child that matters
+            keep(node)
+            annotation = getattr(node, "annotation", None)
+            if isinstance(annotation, AST):
+                push(annotation)
+            continue
+        if isinstance(node, name_cls):  # a subclass of Name
+            keep(node)
+        fields = table.get(cls)
+        if fields is None:
+            fields = _learn(table, cls)
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+    return found
+
+
 def names(node, contexts=None, into=None):
     """The ids of the Name nodes under `node` (itself included) whose ctx is an
     instance of `contexts` (any ctx when None), inserted in `walk`'s order into the
     set `into` (a new one when None), which is returned."""
+    # name_nodes' loop, inlined: the commonest call (load_names, store_names) on one
+    # small statement, where a second call and list per statement show
     found = set() if into is None else into
     add = found.add
     todo = [node]
@@ -118,7 +157,7 @@ def names(node, contexts=None, into=None):
     name_cls = gast.Name
     for node in todo:
         cls = node.__class__
-        if cls is name_cls:  # the commonest node: its one child that matters
+        if cls is name_cls:
             if contexts is None or isinstance(node.ctx, contexts):
                 add(node.id)
             annotation = getattr(node, "annotation", None)

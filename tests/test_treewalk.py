@@ -50,3 +50,9 @@ def test_names_collects_what_a_walk_collects_in_the_same_order():
                     (contexts is None or isinstance(n.ctx, contexts))}
             got = treewalk.names(tree, contexts)
             assert got == want and list(got) == list(want)
+
+
+def test_name_nodes_are_the_name_nodes_of_a_walk_in_order():
+    for tree in _trees():
+        want = [id(n) for n in ast.walk(tree) if isinstance(n, gast.Name)]
+        assert [id(n) for n in treewalk.name_nodes(tree)] == want
