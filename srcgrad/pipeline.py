@@ -31,7 +31,7 @@ from .transforms.shapes import infer_shapes
 from .transforms.specialize import SpecializeInputs, compact
 from .transforms.syntax import load_names, name, store_names
 from .transforms.wrt import loop_assigned, select
-from .treewalk import copy_tree, walk
+from .treewalk import copy_tree, names as names_in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,8 +153,10 @@ def read_source(fn):
     if wrapped is not None:  # differentiating a srcgrad gradient: use its code
         fn = wrapped()
     src = source_mod.get(fn)
+    # normalize rewrites `tree`; the user's tree (select reads it as `original`,
+    # specialize and emit as `fun.source.tree`) is only read, so one copy will do
     tree = copy_tree(src.tree)
-    original = copy_tree(src.tree)
+    original = src.tree
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
     return Function(fn, src, tree, original, params, frozenset(Namer.for_tree(tree).taken))
 
@@ -335,11 +337,7 @@ class _GeneratedScope:
 
 def _stored(tree, names):
     """`names` and the names `tree` assigns."""
-    out = set(names)
-    for node in walk(tree):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            out.add(node.id)
-    return out
+    return names_in(tree, gast.Store, into=set(names))
 
 
 def pure_call(bound, source):

@@ -17,7 +17,6 @@ import gast
 
 from . import rules
 from .transforms.syntax import dotted_path
-from .treewalk import walk
 
 _OPERATORS = {}
 _MISSING = object()
@@ -71,7 +70,13 @@ class Resolver:
     def note_aliases(self, tree):
         """Remember locals assigned a module (`np = numpy`): a call through one cannot
         be resolved statically, and the refusal says so."""
-        for node in walk(tree):
+        # Assignments are statements, which a normalized tree holds only in `body`
+        # and `orelse` lists: visit those alone, in the order `walk` meets them
+        # (a list read while it grows: breadth first), not every expression node.
+        todo = [tree]
+        for node in todo:
+            todo.extend(getattr(node, "body", None) or ())
+            todo.extend(getattr(node, "orelse", None) or ())
             if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
                     isinstance(node.targets[0], gast.Name):
                 path = dotted_path(node.value)

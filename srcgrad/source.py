@@ -135,14 +135,17 @@ def _def_tree(fn, code, filename):
     dedented = textwrap.dedent(text)
     indent = _indent_removed(text, dedented)
     try:
-        module = gast.parse(dedented)
+        # parsed after start - 1 empty lines, the nodes get their line numbers in the
+        # file (a walk over the tree is then only needed to shift columns)
+        module = gast.parse("\n" * (start - 1) + dedented)
     except SyntaxError:
         raise _unavailable(fn, filename, code.co_firstlineno) from None
     defs = [n for n in module.body if isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef))]
     if not defs:
         raise _unavailable(fn, filename, code.co_firstlineno)
     tree = defs[0]
-    _shift(tree, start - 1, indent)
+    if indent:
+        _shift_columns(tree, indent)
     tree.decorator_list = []
     return tree
 
@@ -153,12 +156,9 @@ def _indent_removed(text, dedented):
     return len(first) - len(first_d)
 
 
-def _shift(tree, lines, cols):
+def _shift_columns(tree, cols):
     for node in walk(tree):
-        if hasattr(node, "lineno") and node.lineno is not None:
-            node.lineno += lines
-            if getattr(node, "end_lineno", None) is not None:
-                node.end_lineno += lines
+        if getattr(node, "lineno", None) is not None:
             if getattr(node, "col_offset", None) is not None:
                 node.col_offset += cols
             if getattr(node, "end_col_offset", None) is not None:

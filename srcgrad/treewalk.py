@@ -1,25 +1,103 @@
 """Fast tree traversal and copying for gast trees (the compiler's hot loops).
 
 `walk` yields exactly what `ast.walk` yields, in the same breadth-first order,
-and, like it, reads a node's children before yielding the node. `copy_tree`
-gives the same result as `copy.deepcopy` (shared nodes stay shared in the copy),
-without the generic pickling protocol.
+and, like it, reads a node's children before yielding the node. `name_nodes` and
+`names` collect Name nodes and their identifiers in that order, without yielding
+every node. `copy_tree` gives the same result as `copy.deepcopy` (shared nodes stay
+shared in the copy), without the generic pickling protocol.
+
+Speed: the fields of a node class that can hold nodes are looked up once per class,
+so a walk never reads an identifier, a number or a string field.
 """
 import copy
 from ast import AST
-from collections import deque
 
-_ATOMS = (str, int, float, bool, type(None), bytes, complex)
+import gast
+
+_ATOMS = frozenset((str, int, float, bool, type(None), bytes, complex))
+
+# Fields that hold only identifiers, strings or numbers in gast trees. Listed by
+# hand: gast's declared field types are those of `ast`, which gast changes in places
+# (ExceptHandler.name is a Name node, though declared `str | None`).
+_ATOM_FIELDS = {
+    gast.Name: ("id", "type_comment"),
+    gast.Attribute: ("attr",),
+    gast.Constant: ("kind",),  # not `value`: any object, looked at as before
+    gast.keyword: ("arg",),
+    gast.FunctionDef: ("name", "type_comment"),
+    gast.AsyncFunctionDef: ("name", "type_comment"),
+    gast.ClassDef: ("name",),
+    gast.Assign: ("type_comment",),
+    gast.For: ("type_comment",),
+    gast.AsyncFor: ("type_comment",),
+    gast.With: ("type_comment",),
+    gast.AsyncWith: ("type_comment",),
+    gast.alias: ("name", "asname"),
+    gast.ImportFrom: ("module", "level"),
+    gast.Global: ("names",),
+    gast.Nonlocal: ("names",),
+    gast.comprehension: ("is_async",),
+    gast.FormattedValue: ("conversion",),
+    gast.AnnAssign: ("simple",),
+}
+# Fields that hold only childless nodes (expression contexts, operators): a name
+# collector skips them, which leaves the order of the other nodes unchanged.
+_LEAF_FIELDS = {
+    gast.Name: ("ctx",), gast.Attribute: ("ctx",), gast.Subscript: ("ctx",),
+    gast.Starred: ("ctx",), gast.List: ("ctx",), gast.Tuple: ("ctx",),
+    gast.BinOp: ("op",), gast.UnaryOp: ("op",), gast.BoolOp: ("op",),
+    gast.AugAssign: ("op",), gast.Compare: ("ops",),
+}
+
+
+def _fields_table(*skip):
+    """A dict class -> the names of its fields that can hold nodes (in `_fields`
+    order), filled by `_learn` on first sight of a class: the skipped fields are
+    those of the tables in `skip` (any class not listed there keeps all its fields).
+    A plain dict, so that lookups stay on the interpreter's fast path."""
+    table = {}
+    for cls in {cls for t in skip for cls in t}:
+        skipped = {f for t in skip for f in t.get(cls, ())}
+        table[cls] = tuple(f for f in cls._fields if f not in skipped)
+    return table
+
+
+def _learn(table, cls):
+    fields = table[cls] = tuple(cls._fields)
+    return fields
+
+
+_NODE_FIELDS = _fields_table(_ATOM_FIELDS)
+_EXPR_FIELDS = _fields_table(_ATOM_FIELDS, _LEAF_FIELDS)
 
 
 def walk(node):
-    todo = deque([node])
-    pop, push = todo.popleft, todo.append
-    while todo:
-        node = pop()
-        for field in node._fields:
+    # A list read while it grows is a breadth-first queue that is never shifted.
+    todo = [node]
+    push = todo.append
+    table = _NODE_FIELDS
+    name_cls = gast.Name
+    for node in todo:
+        cls = node.__class__
+        if cls is name_cls:  # the commonest node: its two node fields, inline
+            ctx = getattr(node, "ctx", None)
+            if isinstance(ctx, AST):
+                push(ctx)
+            annotation = getattr(node, "annotation", None)
+            if isinstance(annotation, AST):
+                push(annotation)
+            yield node
+            continue
+        fields = table.get(cls)
+        if fields is None:
+            fields = _learn(table, cls)
+        for field in fields:
             value = getattr(node, field, None)
-            if isinstance(value, AST):
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
                 push(value)
             elif isinstance(value, list):
                 for item in value:
@@ -28,39 +106,123 @@ def walk(node):
         yield node
 
 
+def name_nodes(node):
+    """The Name nodes under `node` (itself included), in `walk`'s order, as a list
+    (a loop over it costs no generator step per node of the tree)."""
+    found = []
+    keep = found.append
+    todo = [node]
+    push = todo.append
+    table = _EXPR_FIELDS
+    name_cls = gast.Name
+    for node in todo:
+        cls = node.__class__
+        if cls is name_cls:  # the commonest node: its one child that matters
+            keep(node)
+            annotation = getattr(node, "annotation", None)
+            if isinstance(annotation, AST):
+                push(annotation)
+            continue
+        if isinstance(node, name_cls):  # a subclass of Name
+            keep(node)
+        fields = table.get(cls)
+        if fields is None:
+            fields = _learn(table, cls)
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+    return found
+
+
+def names(node, contexts=None, into=None):
+    """The ids of the Name nodes under `node` (itself included) whose ctx is an
+    instance of `contexts` (any ctx when None), inserted in `walk`'s order into the
+    set `into` (a new one when None), which is returned."""
+    # name_nodes' loop, inlined: the commonest call (load_names, store_names) on one
+    # small statement, where a second call and list per statement show
+    found = set() if into is None else into
+    add = found.add
+    todo = [node]
+    push = todo.append
+    table = _EXPR_FIELDS
+    name_cls = gast.Name
+    for node in todo:
+        cls = node.__class__
+        if cls is name_cls:
+            if contexts is None or isinstance(node.ctx, contexts):
+                add(node.id)
+            annotation = getattr(node, "annotation", None)
+            if isinstance(annotation, AST):
+                push(annotation)
+            continue
+        if isinstance(node, name_cls) and (  # a subclass of Name
+                contexts is None or isinstance(node.ctx, contexts)):
+            add(node.id)
+        fields = table.get(cls)
+        if fields is None:
+            fields = _learn(table, cls)
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+    return found
+
+
 def copy_tree(node, memo=None):
-    return _copy(node, {} if memo is None else memo)
+    if type(node) in _ATOMS:
+        return node
+    if memo is None:
+        memo = {}
+    # what deepcopy does: the originals stay alive while `memo` keys on their ids
+    keep = memo.get(id(memo))
+    if keep is None:
+        keep = memo[id(memo)] = []
+    return _copy(node, memo, keep)
 
 
-def _copy(value, memo):
-    if type(value) in _ATOMS:
-        return value
+def _copy(value, memo, keep):
+    """A copy of `value` (not an atom), through `memo` as in deepcopy."""
     key = id(value)
     done = memo.get(key)
     if done is not None:
         return done
+    cls = type(value)
     if isinstance(value, AST):
-        new = type(value)()  # as deepcopy rebuilds a node: called without arguments
+        new = cls()  # as deepcopy rebuilds a node: called without arguments
         memo[key] = new
-        _keep_alive(value, memo)
+        keep.append(value)
         state = new.__dict__
-        for k, v in value.__dict__.items():
-            state[k] = v if type(v) in _ATOMS else _copy(v, memo)
+        old = value.__dict__
+        state.update(old)  # the atoms (most entries) in one go, then the rest
+        atoms = _ATOMS
+        for k, v in old.items():
+            if type(v) not in atoms:
+                state[k] = _copy(v, memo, keep)
         return new
-    if type(value) is list:
+    if cls is list:
         new = []
         memo[key] = new
-        _keep_alive(value, memo)
+        keep.append(value)
         append = new.append
+        atoms = _ATOMS
         for v in value:
-            append(v if type(v) in _ATOMS else _copy(v, memo))
+            append(v if type(v) in atoms else _copy(v, memo, keep))
         return new
     return copy.deepcopy(value, memo)
-
-
-def _keep_alive(value, memo):
-    """What deepcopy does: the originals stay alive while `memo` keys on their ids."""
-    try:
-        memo[id(memo)].append(value)
-    except KeyError:
-        memo[id(memo)] = [value]

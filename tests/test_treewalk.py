@@ -41,3 +41,18 @@ def test_copy_tree_is_deepcopy():
         elts = got.body[-1].value.elts
         assert elts[0] is elts[1] and elts[0] is not shared
         assert all(a is not b for a, b in zip(ast.walk(got), ast.walk(tree)))
+
+
+def test_names_collects_what_a_walk_collects_in_the_same_order():
+    for tree in _trees():
+        for contexts in (None, gast.Load, (gast.Store, gast.Param)):
+            want = {n.id for n in ast.walk(tree) if isinstance(n, gast.Name) and
+                    (contexts is None or isinstance(n.ctx, contexts))}
+            got = treewalk.names(tree, contexts)
+            assert got == want and list(got) == list(want)
+
+
+def test_name_nodes_are_the_name_nodes_of_a_walk_in_order():
+    for tree in _trees():
+        want = [id(n) for n in ast.walk(tree) if isinstance(n, gast.Name)]
+        assert [id(n) for n in treewalk.name_nodes(tree)] == want

@@ -44,6 +44,9 @@ _PRESERVING = [np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.do
                np.array, np.asarray, np.copy, np.float64, np.sign, np.clip, np.split,
                np.take, np.swapaxes, np.cumsum, np.full, np.full_like, np.eye,
                np.arange, np.linspace, list, tuple, slice, reversed, zip, enumerate]
+# by identity, as `obj is a` for each listed object (they live as long as the module)
+_ALWAYS_IDS = frozenset(map(id, _ALWAYS))
+_PRESERVING_IDS = frozenset(map(id, _PRESERVING))
 _HELPERS = {id(runtime.real_like): 0, id(runtime.conj): 0, id(runtime.refuse_complex): 1}
 
 
@@ -60,8 +63,7 @@ def real_names(func, arg_kinds, resolver, stack=None):
 
 def drop_real_helpers(func, arg_kinds, resolver, stack):
     """Replace, in place, the helper calls whose operand is statically real."""
-    if not any(isinstance(n, gast.Call) and id(resolver.static_object(n.func)) in _HELPERS
-               for n in walk(func)):
+    if not _calls_a_helper(func, resolver):
         return
     env = dict.fromkeys(real_names(func, arg_kinds, resolver, stack), REAL)
 
@@ -74,6 +76,13 @@ def drop_real_helpers(func, arg_kinds, resolver, stack):
                 return node.args[0]
             return node
     _DropRealHelpers().visit(func)
+
+
+def _calls_a_helper(func, resolver):
+    for n in walk(func):  # a plain loop: a generator under any() costs a frame per node
+        if isinstance(n, gast.Call) and id(resolver.static_object(n.func)) in _HELPERS:
+            return True
+    return False
 
 
 def _real_kind(v):
@@ -125,9 +134,9 @@ def _kind(node, env, resolver):
         if isinstance(func, gast.Attribute) and func.attr in _METHODS:
             return _all([func.value] + operands, env, resolver)
         return None
-    if any(obj is a for a in _ALWAYS):
+    if id(obj) in _ALWAYS_IDS:
         return REAL
-    if isinstance(obj, np.ufunc) or any(obj is p for p in _PRESERVING) or \
+    if isinstance(obj, np.ufunc) or id(obj) in _PRESERVING_IDS or \
             getattr(obj, "__module__", None) == runtime.__name__:
         return _all(operands, env, resolver)
     return None

@@ -77,8 +77,7 @@ def check_aliasing(tree, ctx):
     tracks values, not objects, so such a program would get a silently wrong gradient.
     """
     aliases = {}  # name -> {(other name, line where they start to share)}
-    loops = [(n.lineno, n.end_lineno) for n in walk(tree)
-             if isinstance(n, (gast.For, gast.While))]
+    loops = []  # (first, last line) of each loop, filled by the first walk below
     line = [0]
 
     def link(a, b, value=None):
@@ -95,8 +94,10 @@ def check_aliasing(tree, ctx):
             lo <= alias_line <= hi and lo <= mutation_line <= hi for lo, hi in loops)
 
     for node in walk(tree):
-        line[0] = getattr(node, "lineno", 0)
+        if isinstance(node, (gast.For, gast.While)):
+            loops.append((node.lineno, node.end_lineno))
         if isinstance(node, gast.Assign):
+            line[0] = getattr(node, "lineno", 0)
             for target in node.targets:
                 if isinstance(target, gast.Name):
                     link(target.id, _alias_source(node.value), node.value)
@@ -106,6 +107,7 @@ def check_aliasing(tree, ctx):
                         if isinstance(t, gast.Name):
                             link(t.id, _alias_source(v))
         elif isinstance(node, gast.For):  # the loop variable is a row (a view) of the iterable
+            line[0] = getattr(node, "lineno", 0)
             sources = node.iter.args if isinstance(node.iter, gast.Call) and \
                 isinstance(node.iter.func, gast.Name) and \
                 node.iter.func.id in ("enumerate", "zip") else [node.iter]
@@ -125,6 +127,8 @@ def check_aliasing(tree, ctx):
             for t in node.targets:
                 if isinstance(t, gast.Subscript):
                     mutated = _base_name(t)
+        if mutated is None:  # most nodes: nothing is updated in place (no alias has None)
+            continue
         links = sorted(((o, at, elem) for o, at, elem in aliases.get(mutated, ())
                         if shared_before(at, node.lineno)), key=lambda k: (k[0], k[1]))
         live = [o for o, _, _ in links]

@@ -25,7 +25,7 @@ from ..errors import UnsupportedSyntaxError
 from .. import runtime
 from .markers import Harmless, note
 from .syntax import dotted_path, load_names, pushed_list
-from ..treewalk import walk
+from ..treewalk import names
 
 # ndarray (and list) methods that change their receiver
 _MUTATING_METHODS = {"sort", "partition", "put", "fill", "resize", "itemset", "setfield",
@@ -46,8 +46,11 @@ _NEW_ARRAY_HINT = ("Use a function that returns a new array instead (e.g. `y = n
 def check_statement(stmt, resolver, ctx, varied, active):
     """Raise a located error if `stmt` mutates an array through a call, or indexes
     with a differentiated value, where a derivative is involved."""
-    touched = load_names(stmt) | _stored(stmt)
-    if not touched & varied:
+    touched = load_names(stmt)
+    if isinstance(stmt, gast.Assign):
+        for t in stmt.targets:
+            names(t, gast.Store, into=touched)
+    if touched.isdisjoint(varied):
         return
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
         _check_call(stmt.value, resolver, ctx, discarded=True)
@@ -55,13 +58,6 @@ def check_statement(stmt, resolver, ctx, varied, active):
         if isinstance(stmt.value, gast.Call):
             _check_call(stmt.value, resolver, ctx, discarded=False)
         _check_index(stmt, resolver, ctx, active)
-
-
-def _stored(stmt):
-    if isinstance(stmt, gast.Assign):
-        return {n.id for t in stmt.targets for n in walk(t)
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    return set()
 
 
 def _receiver_label(func):

@@ -10,7 +10,7 @@ import gast
 
 from .markers import restored_into
 from .syntax import statements
-from ..treewalk import walk
+from ..treewalk import name_nodes
 
 _INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
 
@@ -25,8 +25,8 @@ def int_names(body):
             defs.setdefault(s.target.id, []).append(None)  # None: an int by construction
         elif isinstance(s, gast.Assign):
             for t in s.targets:
-                for n in walk(t):
-                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                for n in name_nodes(t):
+                    if isinstance(n.ctx, gast.Store):
                         defs.setdefault(n.id, []).append(s.value if t is n else False)
     ints = set(defs)
     changed = True

@@ -1,7 +1,7 @@
 """Small helpers to build and inspect gast nodes, shared by the passes."""
 
 import gast
-from ..treewalk import copy_tree, walk
+from ..treewalk import copy_tree, names, walk
 
 
 def name(id_, ctx=None):
@@ -52,13 +52,17 @@ def dotted_path(node):
 
 def located(node, origin):
     """Give `node` (and its children lacking one) the location of `origin`."""
-    if origin is not None:
+    if origin is not None and hasattr(origin, "lineno"):
+        lineno = origin.lineno  # read once: what each node lacking a line gets
+        col = getattr(origin, "col_offset", 0)
+        end_lineno = getattr(origin, "end_lineno", lineno)
+        end_col = getattr(origin, "end_col_offset", 0)
         for n in walk(node):
-            if getattr(n, "lineno", None) is None and hasattr(origin, "lineno"):
-                n.lineno = origin.lineno
-                n.col_offset = getattr(origin, "col_offset", 0)
-                n.end_lineno = getattr(origin, "end_lineno", origin.lineno)
-                n.end_col_offset = getattr(origin, "end_col_offset", 0)
+            if getattr(n, "lineno", None) is None:
+                n.lineno = lineno
+                n.col_offset = col
+                n.end_lineno = end_lineno
+                n.end_col_offset = end_col
     return node
 
 
@@ -68,18 +72,19 @@ def clone(node):
 
 def load_names(node):
     """Names read by an expression or statement (in any Load context)."""
-    return {n.id for n in walk(node)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return names(node, gast.Load)
 
 
 def store_names(node):
-    return {n.id for n in walk(node)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
+    return names(node, _STORES)
+
+
+_STORES = (gast.Store, gast.Param)
 
 
 def all_names(node):
     """Every name in an expression, statement or target, whatever its context."""
-    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
+    return names(node)
 
 
 def statements(body):
