@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import runtime
 from .syntax import call, const, name, rename, store_names
-from .templates import Hooks, template_object
+from .templates import Hooks, template_object, template_plan
 from ..treewalk import walk
 
 
@@ -209,8 +209,7 @@ _MATMUL_FORMS = {
 def _may_mix(rule, bound):
     """Whether a real argument may meet a complex one: then its adjoint is the real
     part (runtime.real_like, removed at compile time where statically real)."""
-    targets = {st.targets[0].slice.id for st in rule.body if isinstance(st, gast.Assign)
-               and isinstance(st.targets[0], gast.Subscript)}
+    targets = template_plan(rule).adjoint_params
     return sum(1 for p in targets if p in bound and not (
         isinstance(bound[p], gast.Constant) and type(bound[p].value) in (int, float, bool)
     )) > 1
