@@ -36,7 +36,8 @@ from .markers import (OriginLine, RestoreMarker, RestoresInto, annotate, is_orig
                       note)
 from .primal import PrimalSweep, index_expr
 from .refinements import ReverseHooks, available_calls, no_unbroadcast_needed
-from .saves import has_code, has_restores, loads, plan_saves, resolve_restores, resolve_saves
+from .saves import (NameSets, has_code, has_restores, loads, plan_saves, resolve_restores,
+                    resolve_saves)
 from .setitem import int_names, is_basic, written_params
 from .syntax import (assign, call, clone, comment, const, is_break_guard, name, popped_list,
                      pushed_list, statements, store)
@@ -529,11 +530,12 @@ class Reverse:
                              self.helper, self.push_stmt).block(body, 0)
         not_primal = set(self.adjoints.values()) | set(self.ctx.helper_names())
         params = self.job.params
-        plan = plan_saves(body, primal, adjoint, params, loads(adjoint) - not_primal,
-                          self.job.in_loop, self.namer.fresh)
+        names = NameSets()  # each adjoint statement's names, read once
+        plan = plan_saves(body, primal, adjoint, params, loads(adjoint, names) - not_primal,
+                          self.job.in_loop, self.namer.fresh, names)
         primal = resolve_saves(primal, plan, self.push_stmt)
         adjoint = resolve_restores(adjoint, plan, self.pop_expr)
-        sweeps.saved_names = loads(adjoint) - not_primal
+        sweeps.saved_names = loads(adjoint, names) - not_primal
         defined_first = {x for (_, x) in plan.first_defs}
         sweeps.defined_first = defined_first
         sweeps.preinit = sorted(({x for (_, x) in plan.sites} | self.materialized)

@@ -11,7 +11,7 @@ import gast
 
 from .activity import statements
 from .markers import Marker, RestoreMarker, SaveMarker, is_origin_comment
-from .syntax import assign, load_names, name, store_names
+from .syntax import assign, load_names, name
 from ..treewalk import walk
 
 
@@ -24,13 +24,14 @@ class SavePlan:
         self.sites, self.locals, self.first_defs = sites, locals_, first_defs
 
 
-def plan_saves(body, primal, adjoint, params, needed, in_loop, fresh):
+def plan_saves(body, primal, adjoint, params, needed, in_loop, fresh, names=None):
     """Which old values to save, given the original `body`, the swept `primal` and
     `adjoint` (with markers), the names the adjoint reads (`needed`), `in_loop(x)`
-    (whether x is assigned in a loop) and `fresh(base)` for locals' names."""
+    (whether x is assigned in a loop) and `fresh(base)` for locals' names; `names`:
+    the NameSets of the adjoint's statements, if the caller keeps them."""
     assigned = _assign_sites(body)
     first_defs = first_definitions(body, params)
-    dead = dead_restores(adjoint, set(params))
+    dead = dead_restores(adjoint, set(params), names)
     # a save is useful only where its restore survives in the adjoint sweep (a loop
     # with nothing to replay is dropped whole, restores included) and is read
     restores = {m.key for m in markers(adjoint, RestoreMarker)} - dead
@@ -89,10 +90,12 @@ def resolve_restores(stmts, plan, pop):
     return out
 
 
-def dead_restores(adjoint, live_at_end):
+def dead_restores(adjoint, live_at_end, names=None):
     """Restore markers' keys (site, name) whose restored value the rest of the adjoint
-    sweep never reads: by liveness analysis over the structured adjoint code."""
+    sweep never reads: by liveness analysis over the structured adjoint code
+    (`names`: NameSets of its statements, made here if not given)."""
     dead = set()
+    names = names if names is not None else NameSets()
 
     def block(stmts, live, final):
         for st in reversed(stmts):
@@ -119,10 +122,11 @@ def dead_restores(adjoint, live_at_end):
                 cur = new
             block(st.body, cur, final)
             return cur
-        uses = load_names(st)
+        uses, defs = names.of(st)
         if isinstance(st, gast.AugAssign) and isinstance(st.target, gast.Name):
-            uses.add(st.target.id)
-        defs = store_names(st) if isinstance(st, (gast.Assign, gast.AugAssign)) else set()
+            uses = uses | {st.target.id}
+        if not isinstance(st, (gast.Assign, gast.AugAssign)):
+            defs = _NOTHING
         return (live - defs) | uses
 
     block(adjoint, set(live_at_end), True)
@@ -165,13 +169,61 @@ def markers(stmts, kind):
             yield from markers(getattr(s, field, None) or [], kind)
 
 
-def loads(stmts):
-    """Names the statements read (origin comments read nothing)."""
-    names = set()
+def loads(stmts, names=None):
+    """Names the statements read (origin comments read nothing, those nested in a
+    branch or loop aside); `names`: NameSets of the statements, if kept."""
+    names = names if names is not None else NameSets()
+    out = set()
     for s in stmts:
         if not is_origin_comment(s):
-            names |= load_names(s)
-    return names
+            out |= _loads_of(s, names)
+    return out
+
+
+def _loads_of(s, names):
+    """load_names(s), from the NameSets of the simple statements within `s`."""
+    if not isinstance(s, _COMPOUND):
+        return names.of(s)[0]
+    out = set()
+    for field in s._fields:
+        value = getattr(s, field, None)
+        if field == "body" or field == "orelse":
+            for child in value or ():
+                out |= _loads_of(child, names)
+        elif isinstance(value, gast.AST):
+            out |= load_names(value)
+    return out
+
+
+_COMPOUND = (gast.If, gast.For, gast.While)
+_NOTHING = frozenset()
+
+
+class NameSets:
+    """The names each simple statement reads and writes (as load_names and
+    store_names give them), found by one walk per statement and kept, so that the
+    liveness analysis (whose loops repeat their bodies) and `loads` (asked before and
+    after the restores are resolved) read each statement once. Statements must not be
+    changed while their sets are kept; an entry holds its statement, so that its id is
+    not reused for another."""
+
+    def __init__(self):
+        self._sets = {}
+
+    def of(self, st):
+        """(names read, names written) by the simple statement `st`; not to be changed."""
+        entry = self._sets.get(id(st))
+        if entry is None:
+            read, written = set(), set()
+            for n in walk(st):
+                if type(n) is gast.Name:
+                    ctx = type(n.ctx)
+                    if ctx is gast.Load:
+                        read.add(n.id)
+                    elif ctx is gast.Store or ctx is gast.Param:
+                        written.add(n.id)
+            entry = self._sets[id(st)] = (st, read, written)
+        return entry[1], entry[2]
 
 
 def _assigned(target):
