@@ -7,9 +7,9 @@ import gast
 import numpy as np
 
 from .. import runtime
-from .syntax import call, const, name, rename, store_names
+from .namesets import NameSets
+from .syntax import call, const, name, rename
 from .templates import Hooks, template_object, template_plan
-from ..treewalk import walk
 
 
 class Shapes:
@@ -120,7 +120,7 @@ class ReverseHooks(Hooks):
                     [const(tuple(xs))])
 
 
-def available_calls(stmts, resolver):
+def available_calls(stmts, resolver, names=None):
     """For each statement of a block, the pure NumPy calls computed earlier in the
     block whose operands and result are unchanged since, as a view with
     `.get(key) -> name or None`. An adjoint template that needs the same call (cos(x)
@@ -128,16 +128,15 @@ def available_calls(stmts, resolver):
 
     Each key keeps the statement intervals in which it is available, and each name
     the keys it occurs in, so that the views cost O(1) each (a copy of the available
-    calls per statement is quadratic on long straight-line code)."""
+    calls per statement is quadratic on long straight-line code). `names`: NameSets
+    of the statements, made here if not given."""
+    names = names if names is not None else NameSets()
     spans = {}  # key -> [[defined at, last visible at, name]]
     live = {}   # key -> its open span
     mentions = {}  # name -> keys whose operands or result hold it
     end = len(stmts)
     for i, st in enumerate(stmts):
-        changed = store_names(st) | {n.value.id for n in walk(st)
-                                     if isinstance(n, gast.Subscript)
-                                     and isinstance(n.ctx, gast.Store)
-                                     and isinstance(n.value, gast.Name)}
+        changed = names.of(st)[1] | names.written_into(st)
         for c in changed:
             for key in mentions.pop(c, ()):
                 span = live.get(key)

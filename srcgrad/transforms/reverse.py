@@ -36,7 +36,8 @@ from .markers import (OriginLine, RestoreMarker, RestoresInto, annotate, is_orig
                       note)
 from .primal import PrimalSweep, index_expr
 from .refinements import ReverseHooks, available_calls, no_unbroadcast_needed
-from .saves import (NameSets, has_code, has_restores, loads, plan_saves, resolve_restores,
+from .namesets import NameSets
+from .saves import (has_code, has_restores, loads, plan_saves, resolve_restores,
                     resolve_saves)
 from .setitem import int_names, is_basic, written_params
 from .syntax import (assign, call, clone, comment, const, is_break_guard, name, popped_list,
@@ -115,7 +116,7 @@ class Reverse:
 
     def adjoint_block(self, stmts, state, depth):
         out = []
-        available = available_calls(stmts, self.resolver)
+        available = available_calls(stmts, self.resolver, self.body_names)
         for i, s in reversed(list(enumerate(stmts))):
             block = self.adjoint_stmt(s, state, depth, available[i])
             if block:
@@ -492,6 +493,7 @@ class Reverse:
     def prepare(self, body):
         """Allocate names for loop counters, call saves and subscript saves; find the
         names that hold tuples or lists (their adjoints are tuples or lists too)."""
+        self.body_names = NameSets()  # the body's statements' names, read once
         self.containers = set()
         self.ints = int_names(body)
         self.pushed = {pushed_list(s, self.resolver) for s in statements(body)} - {None}
@@ -532,7 +534,7 @@ class Reverse:
         params = self.job.params
         names = NameSets()  # each adjoint statement's names, read once
         plan = plan_saves(body, primal, adjoint, params, loads(adjoint, names) - not_primal,
-                          self.job.in_loop, self.namer.fresh, names)
+                          self.job.in_loop, self.namer.fresh, names, self.body_names)
         primal = resolve_saves(primal, plan, self.push_stmt)
         adjoint = resolve_restores(adjoint, plan, self.pop_expr)
         sweeps.saved_names = loads(adjoint, names) - not_primal
@@ -558,18 +560,23 @@ def _origin_comment(ctx, origin):
 
 def _merge_comments(stmts):
     """Drop a comment that repeats the previous one or has no code after it."""
+    # code_after[i]: whether code comes after stmts[i] before the next comment (found
+    # in one backward scan: per comment, a scan of what follows it is quadratic)
+    code_after = [False] * len(stmts)
+    code = False
+    for i in range(len(stmts) - 1, -1, -1):
+        code_after[i] = code
+        s = stmts[i]
+        if is_origin_comment(s):
+            code = False
+        elif not code:
+            code = has_code((s,))
     out = []
     last_line = None
     for i, s in enumerate(stmts):
         if is_origin_comment(s):
-            nxt = stmts[i + 1:]
-            upto = []
-            for n in nxt:
-                if is_origin_comment(n):
-                    break
-                upto.append(n)
             line = note(s, OriginLine).line
-            if line == last_line or not has_code(upto):
+            if line == last_line or not code_after[i]:
                 continue
             last_line = line
         out.append(s)

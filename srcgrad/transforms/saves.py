@@ -11,8 +11,8 @@ import gast
 
 from .activity import statements
 from .markers import Marker, RestoreMarker, SaveMarker, is_origin_comment
+from .namesets import NameSets
 from .syntax import assign, load_names, name
-from ..treewalk import walk
 
 
 class SavePlan:
@@ -24,13 +24,15 @@ class SavePlan:
         self.sites, self.locals, self.first_defs = sites, locals_, first_defs
 
 
-def plan_saves(body, primal, adjoint, params, needed, in_loop, fresh, names=None):
+def plan_saves(body, primal, adjoint, params, needed, in_loop, fresh, names=None,
+               body_names=None):
     """Which old values to save, given the original `body`, the swept `primal` and
     `adjoint` (with markers), the names the adjoint reads (`needed`), `in_loop(x)`
-    (whether x is assigned in a loop) and `fresh(base)` for locals' names; `names`:
-    the NameSets of the adjoint's statements, if the caller keeps them."""
+    (whether x is assigned in a loop) and `fresh(base)` for locals' names; `names`,
+    `body_names`: the NameSets of the adjoint's and the body's statements, if the
+    caller keeps them."""
     assigned = _assign_sites(body)
-    first_defs = first_definitions(body, params)
+    first_defs = first_definitions(body, params, body_names)
     dead = dead_restores(adjoint, set(params), names)
     # a save is useful only where its restore survives in the adjoint sweep (a loop
     # with nothing to replay is dropped whole, restores included) and is read
@@ -133,9 +135,11 @@ def dead_restores(adjoint, live_at_end, names=None):
     return dead
 
 
-def first_definitions(body, params):
+def first_definitions(body, params, names=None):
     """(site, name) pairs of unconditional top-level assignments that define a name
-    before anything else assigns it: such a site overwrites no earlier value."""
+    before anything else assigns it: such a site overwrites no earlier value
+    (`names`: NameSets of the body's statements, made here if not given)."""
+    names = names if names is not None else NameSets()
     seen = set(params)
     out = set()
     for s in body:
@@ -143,9 +147,7 @@ def first_definitions(body, params):
             for n in _assigned(s.targets[0]):
                 if n not in seen:
                     out.add((id(s), n))
-        for n in walk(s):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                seen.add(n.id)
+        seen |= names.stored(s)
     return out
 
 
@@ -166,7 +168,9 @@ def markers(stmts, kind):
         if isinstance(s, kind):
             yield s
         for field in ("body", "orelse"):
-            yield from markers(getattr(s, field, None) or [], kind)
+            block = getattr(s, field, None)
+            if block:  # (most statements have no block: no generator for them)
+                yield from markers(block, kind)
 
 
 def loads(stmts, names=None):
@@ -197,33 +201,6 @@ def _loads_of(s, names):
 
 _COMPOUND = (gast.If, gast.For, gast.While)
 _NOTHING = frozenset()
-
-
-class NameSets:
-    """The names each simple statement reads and writes (as load_names and
-    store_names give them), found by one walk per statement and kept, so that the
-    liveness analysis (whose loops repeat their bodies) and `loads` (asked before and
-    after the restores are resolved) read each statement once. Statements must not be
-    changed while their sets are kept; an entry holds its statement, so that its id is
-    not reused for another."""
-
-    def __init__(self):
-        self._sets = {}
-
-    def of(self, st):
-        """(names read, names written) by the simple statement `st`; not to be changed."""
-        entry = self._sets.get(id(st))
-        if entry is None:
-            read, written = set(), set()
-            for n in walk(st):
-                if type(n) is gast.Name:
-                    ctx = type(n.ctx)
-                    if ctx is gast.Load:
-                        read.add(n.id)
-                    elif ctx is gast.Store or ctx is gast.Param:
-                        written.add(n.id)
-            entry = self._sets[id(st)] = (st, read, written)
-        return entry[1], entry[2]
 
 
 def _assigned(target):
