@@ -496,28 +496,30 @@ class Reverse:
         self.body_names = NameSets()  # the body's statements' names, read once
         self.containers = set()
         self.ints = int_names(body)
-        self.pushed = {pushed_list(s, self.resolver) for s in statements(body)} - {None}
-        for s in statements(body):
-            if isinstance(s, gast.Assign):
-                t = s.targets[0]
-                if isinstance(t, gast.Tuple):
-                    self.containers.add(s.value.id)
-                elif isinstance(t, gast.Name) and isinstance(s.value, (gast.Tuple, gast.List)):
-                    self.containers.add(t.id)
+        self.pushed = set()
         self.loop_counts = {}
         self.setitem_saves = {}
-        for s in statements(body):
-            if isinstance(s, gast.While):
-                self.loop_counts[id(s)] = self.namer.fresh("n")
-            elif isinstance(s, gast.For) and any(is_break_guard(b) for b in s.body):
-                self.loop_counts[id(s)] = self.namer.fresh("n")
-            elif isinstance(s, gast.Assign):
+        for s in statements(body):  # one pass; names are made in statement order
+            if isinstance(s, gast.Assign):
                 target = s.targets[0]
+                if isinstance(target, gast.Tuple):
+                    self.containers.add(s.value.id)
+                elif isinstance(target, gast.Name) and isinstance(s.value, (gast.Tuple,
+                                                                            gast.List)):
+                    self.containers.add(target.id)
                 if isinstance(target, gast.Subscript):
                     self.setitem_saves[id(s)] = self.namer.fresh(target.value.id + "_old")
                 elif isinstance(target, gast.Name) and target.id in self.active and \
                         value_kind(s.value, self.resolver) is ValueKind.CALL:
                     self.call_saves[id(s)] = self.namer.fresh("saved")
+            elif isinstance(s, gast.While):
+                self.loop_counts[id(s)] = self.namer.fresh("n")
+            elif isinstance(s, gast.For) and any(is_break_guard(b) for b in s.body):
+                self.loop_counts[id(s)] = self.namer.fresh("n")
+            elif isinstance(s, gast.Expr):
+                lst = pushed_list(s, self.resolver)
+                if lst is not None:
+                    self.pushed.add(lst)
 
     def run(self, body, output):
         """The sweeps of the function body `body` (normalized, activity-annotated)

@@ -158,7 +158,8 @@ class _Builder:
     def copy(self, n):
         """A new node like `n` (its attributes, locations included) whose children
         are built."""
-        new = type(n)()  # as copy.deepcopy rebuilds a node: called without arguments
+        kind = type(n)
+        new = kind.__new__(kind)  # what kind() makes, without gast's __init__ (hot)
         state = new.__dict__
         state.update(n.__dict__)
         build = self.build
