@@ -3,13 +3,15 @@ elided or written as a sum where shapes are known, matrix-product and reduction
 adjoints written out, calls the primal sweep already computed reused, `np.where` with a
 constant condition chosen, and a real argument's adjoint taken as a real part where a
 complex one may meet it."""
+import math
+
 import gast
 import numpy as np
 
 from .. import runtime
 from .namesets import NameSets
-from .syntax import call, const, name, rename
-from .templates import Hooks, template_object, template_plan
+from .syntax import call, const, name
+from .templates import Hooks, copy_argument, template_object, template_plan
 
 
 class Shapes:
@@ -52,10 +54,10 @@ class ReverseHooks(Hooks):
         if sa is None or sb is None or not 1 <= len(sa) <= 2 or not 1 <= len(sb) <= 2:
             return n
         which = "a" if fobj in (runtime.matmul_grad_a, runtime.dot_grad_a) else "b"
-        form = _MATMUL_FORMS[(len(sa), len(sb), which)]
-        expr = gast.parse(form, mode="eval").body
+        form = _matmul_form((len(sa), len(sb), which))
         npn = self.helper(np, "np")
-        return rename(expr, {"G": g, "A": a, "B": b, "np": npn})
+        # g, a and b belong to the call `n`, which this replaces: used as they are
+        return _fill(form, {"G": g, "A": a, "B": b}, npn)
 
     def reduction(self, n, fobj):
         """The adjoint of a sum or mean over all elements of an array of known shape:
@@ -66,7 +68,7 @@ class ReverseHooks(Hooks):
                 or not isinstance(keepdims, gast.Constant):
             return n
         npn = name(self.helper(np, "np"))
-        size = int(np.prod(shape))
+        size = int(math.prod(shape))  # (np.prod is slow on a small tuple)
         if fobj is runtime.mean_grad and size:  # an empty x: its gradient is empty
             g = gast.BinOp(left=g, op=gast.Div(), right=const(size))
         if shape == ():
@@ -203,6 +205,39 @@ _MATMUL_FORMS = {
     (2, 1, "a"): "np.outer(G, B)", (2, 1, "b"): "np.dot(A.T, G)",
     (1, 2, "a"): "np.dot(B, G)", (1, 2, "b"): "np.outer(A, G)",
 }
+
+
+_matmul_trees = {}  # _MATMUL_FORMS' keys -> the form parsed (once per process)
+
+
+def _matmul_form(key):
+    tree = _matmul_trees.get(key)
+    if tree is None:
+        tree = _matmul_trees[key] = gast.parse(_MATMUL_FORMS[key], mode="eval").body
+    return tree
+
+
+def _fill(node, operands, npn):
+    """A copy of the parsed form `node` with the names G, A, B replaced by the nodes
+    `operands` gives (each occurs once in a form) and np by the name `npn`."""
+    if isinstance(node, gast.Name):
+        if node.id in operands:
+            return operands[node.id]
+        new = copy_argument(node)
+        if new.id == "np":
+            new.id = npn
+        return new
+    kind = type(node)
+    new = kind.__new__(kind)
+    state = new.__dict__
+    state.update(node.__dict__)
+    for field in node._fields:
+        value = state.get(field)
+        if isinstance(value, gast.AST):
+            state[field] = _fill(value, operands, npn)
+        elif type(value) is list:
+            state[field] = [_fill(v, operands, npn) for v in value]
+    return new
 
 
 def _may_mix(rule, bound):

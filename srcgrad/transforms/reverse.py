@@ -29,7 +29,7 @@ import enum
 import gast
 
 from ..errors import UnsupportedSyntaxError
-from .. import runtime
+from .. import rules, runtime
 from ..resolve import operator_for
 from .activity import ValueKind, value_kind
 from .markers import (OriginLine, RestoreMarker, RestoresInto, annotate, is_origin_comment,
@@ -283,7 +283,6 @@ class Reverse:
         return self.instantiate(callee.rule, y, bound, state, available, elide=elide)
 
     def rule_for(self, op):
-        from .. import rules
         return rules.lookup(op)
 
     def instantiate(self, rule, y, bound, state, available, elide=False):

@@ -107,11 +107,12 @@ class TemplatePlan:
     """What instantiating a rule needs from its template, worked out once per rule:
     `statements`: [(param, None, expr)] for `d[param] = expr`, [(None, temp, expr)]
     for `temp = expr`, in order; `adjoint_params`: the params of the former;
-    `objects`: {id(call node): the object the call refers to} (template_object)."""
+    `objects`: {id(call node): the object the call refers to} (template_object);
+    `attributes`: {id(call node): its attributes that are not fields (its location)}."""
 
     def __init__(self, rule):
         self.statements = []
-        self.objects = {}
+        self.objects, self.attributes = {}, {}
         for stmt in rule.body:  # single assignments: the registry checked the template
             target = stmt.targets[0]
             if _is_adjoint(target):
@@ -121,6 +122,8 @@ class TemplatePlan:
             for node in walk(stmt.value):
                 if isinstance(node, gast.Call):
                     self.objects[id(node)] = template_object(node.func, rule.globals)
+                    self.attributes[id(node)] = {k: v for k, v in node.__dict__.items()
+                                                 if k not in node._fields}
         self.adjoint_params = {p for p, _, _ in self.statements if p is not None}
         self.params = set(rule.signature.parameters)
 
@@ -187,7 +190,7 @@ class _Builder:
                             self.copy(k) for k in n.keywords if not (
                                 isinstance(k.value, gast.Name) and k.value.id in supports
                                 and note(bound.get(k.value.id), DefaultFilled) is not None)])
-        _copy_attributes(n, new)
+        new.__dict__.update(self.plan.attributes[id(n)])
         hooks = self.hooks
         if fobj is runtime.unbroadcast:
             return hooks.unbroadcast(new)
@@ -223,14 +226,6 @@ class _Builder:
 
 _SPECIAL = {gast.Subscript: _Builder.subscript, gast.Call: _Builder.call,
             gast.BinOp: _Builder.binop, gast.Name: _Builder.name}
-
-
-def _copy_attributes(src, dst):
-    """The attributes of `src` that are not fields (its location) onto `dst`."""
-    fields = src._fields
-    for k, v in src.__dict__.items():
-        if k not in fields:
-            dst.__dict__[k] = v
 
 
 def copy_argument(arg):
