@@ -11,6 +11,7 @@ import gast
 from ..treewalk import walk
 
 _NOTHING = frozenset()
+_NO_FACTS = (None, _NOTHING, _NOTHING, _NOTHING, _NOTHING)
 
 
 class NameSets:
@@ -23,6 +24,8 @@ class NameSets:
         self._facts = {}
 
     def _of(self, st):
+        if not st._fields:  # a marker statement (markers.Marker): no names
+            return _NO_FACTS
         facts = self._facts.get(id(st))
         if facts is None:
             read, stored, params, into = set(), set(), _NOTHING, _NOTHING
