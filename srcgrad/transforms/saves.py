@@ -99,6 +99,8 @@ def dead_restores(adjoint, live_at_end, names=None):
     dead = set()
     names = names if names is not None else NameSets()
 
+    # `live` is updated in place (a new set per statement costs O(live names) each:
+    # quadratic on long straight-line code); a branch or loop body gets a copy
     def block(stmts, live, final):
         for st in reversed(stmts):
             live = stmt(st, live, final)
@@ -108,28 +110,35 @@ def dead_restores(adjoint, live_at_end, names=None):
         if isinstance(st, RestoreMarker):
             if final and st.name not in live:
                 dead.add(st.key)
-            return live - {st.name}
+            live.discard(st.name)
+            return live
         if is_origin_comment(st):
             return live
         if isinstance(st, gast.If):
-            return block(st.body, live, final) | block(st.orelse, live, final) | \
-                load_names(st.test)
+            body = block(st.body, set(live), final)
+            live = block(st.orelse, live, final)
+            live |= body
+            live |= load_names(st.test)
+            return live
         if isinstance(st, (gast.For, gast.While)):
             head = load_names(st.iter if isinstance(st, gast.For) else st.test)
             cur = set(live)
             for _ in range(20):
-                new = live | block(st.body, cur, False) | head
+                new = block(st.body, set(cur), False)
+                new |= live
+                new |= head
                 if new == cur:
                     break
                 cur = new
-            block(st.body, cur, final)
+            block(st.body, set(cur), final)
             return cur
         uses, defs = names.of(st)
+        if isinstance(st, (gast.Assign, gast.AugAssign)):
+            live -= defs
+        live |= uses
         if isinstance(st, gast.AugAssign) and isinstance(st.target, gast.Name):
-            uses = uses | {st.target.id}
-        if not isinstance(st, (gast.Assign, gast.AugAssign)):
-            defs = _NOTHING
-        return (live - defs) | uses
+            live.add(st.target.id)
+        return live
 
     block(adjoint, set(live_at_end), True)
     return dead
@@ -200,7 +209,6 @@ def _loads_of(s, names):
 
 
 _COMPOUND = (gast.If, gast.For, gast.While)
-_NOTHING = frozenset()
 
 
 def _assigned(target):
