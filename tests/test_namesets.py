@@ -52,3 +52,10 @@ def test_kept_per_statement_and_markers_have_none():
     for marker in (RestoreMarker(1, "a"), SaveMarker(1, ["a"], 0)):
         assert names.of(marker) == (set(), set())
         assert not names.written_into(marker)
+
+
+def test_names_in_a_parameter_annotation_and_nested_functions():
+    (st,) = gast.parse("def h(m: T = dflt) -> R:\n    return m + k\n").body
+    read, written = NameSets().of(st)
+    assert read == load_names(st) and written == store_names(st)
+    assert {"T", "dflt", "R", "k", "m"} <= read
