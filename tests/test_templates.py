@@ -189,3 +189,21 @@ def test_hooks_are_called_per_call_and_the_base_changes_nothing():
 
 def test_a_missing_argument_gives_no_contribution():
     assert list(templates.instantiate(rules.lookup(np.sin), {}, _names())) == []
+
+
+def test_matrix_product_adjoints_written_out():
+    import operator
+    rule = rules.lookup(operator.matmul)
+    rng = np.random.default_rng(0)
+    for sa, sb in [((3,), (3,)), ((2, 3), (3, 4)), ((2, 3), (3,)), ((3,), (3, 4))]:
+        a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+        g = rng.standard_normal(np.shape(a @ b))
+        bound = {"x": name("a"), "y": name("b")}
+        hooks = _reverse_hooks(rule, bound, "z", {"a": sa, "b": sb, "z": np.shape(a @ b)})
+        for _ in range(2):  # each instantiation builds its own tree from the parsed form
+            pieces = list(templates.instantiate(rule, bound, _names("z", "dz"), hooks))
+            assert "matmul_grad" not in " ".join(_src(p.expr) for p in pieces)
+            for p, i in zip(pieces, (0, 1)):
+                np.testing.assert_allclose(_eval(p.expr, {"a": a, "b": b, "dz": g}),
+                                           _vjp(anp.matmul, [a, b], i, g))
+        assert pieces[0].expr is not pieces[1].expr

@@ -6,13 +6,13 @@ adjoint sweep; for 'vjp' a forward function returning the value and the saved na
 (role 'fwd') and a backward one taking them and the output's cotangent (role 'bwd').
 """
 import builtins
-import copy
 
 import gast
 
 from .reverse import ZERO
 from .setitem import own_before_restores
 from .syntax import assign, call, const, load_names, name, store, store_names
+from ..treewalk import copy_tree
 
 
 def seed(rev, output, active, mode, shapes):
@@ -71,7 +71,7 @@ def assemble(tree, sweeps, rev, ctx, targets, params, active, spec, fname, seed_
             result = gast.Tuple(elts=[name(value_name), result], ctx=gast.Load())
         body.append(gast.Return(value=result))
         main = namer.fresh(("grad_" if mode == "grad" else "value_and_grad_") + fname)
-        functions.append(funcdef(main, copy.deepcopy(tree.args), body))
+        functions.append(funcdef(main, copy_tree(tree.args), body))
         return functions, {"main": main}
     grads = [grad_of(w, sweeps.final_states) for w in wrt_names]
     needed = set(sweeps.saved_names)
@@ -105,7 +105,7 @@ def assemble(tree, sweeps, rev, ctx, targets, params, active, spec, fname, seed_
     bwd_body += sweeps.adjoint
     bwd_body.append(gast.Return(value=gast.Tuple(elts=grads, ctx=gast.Load())
                                 if len(grads) != 1 else grads[0]))
-    functions.append(funcdef(fwd, copy.deepcopy(tree.args), fwd_body))
+    functions.append(funcdef(fwd, copy_tree(tree.args), fwd_body))
     functions.append(funcdef(bwd, arguments([saved_param, cot]), bwd_body))
     return functions, {"fwd": fwd, "bwd": bwd}
 

@@ -91,7 +91,8 @@ def annotate(node, note):
 
 def note(node, kind):
     """The note of class `kind` attached to `node`, or None."""
-    return (getattr(node, _ATTR, None) or {}).get(kind)
+    notes = getattr(node, _ATTR, None)
+    return notes.get(kind) if notes else None
 
 
 def is_origin_comment(node):

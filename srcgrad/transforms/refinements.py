@@ -3,13 +3,15 @@ elided or written as a sum where shapes are known, matrix-product and reduction
 adjoints written out, calls the primal sweep already computed reused, `np.where` with a
 constant condition chosen, and a real argument's adjoint taken as a real part where a
 complex one may meet it."""
+import math
+
 import gast
 import numpy as np
 
 from .. import runtime
-from .syntax import call, const, name, rename, store_names
-from .templates import Hooks, template_object
-from ..treewalk import walk
+from .namesets import NameSets
+from .syntax import call, const, name
+from .templates import Hooks, copy_argument, template_object, template_plan
 
 
 class Shapes:
@@ -52,10 +54,10 @@ class ReverseHooks(Hooks):
         if sa is None or sb is None or not 1 <= len(sa) <= 2 or not 1 <= len(sb) <= 2:
             return n
         which = "a" if fobj in (runtime.matmul_grad_a, runtime.dot_grad_a) else "b"
-        form = _MATMUL_FORMS[(len(sa), len(sb), which)]
-        expr = gast.parse(form, mode="eval").body
+        form = _matmul_form((len(sa), len(sb), which))
         npn = self.helper(np, "np")
-        return rename(expr, {"G": g, "A": a, "B": b, "np": npn})
+        # g, a and b belong to the call `n`, which this replaces: used as they are
+        return _fill(form, {"G": g, "A": a, "B": b}, npn)
 
     def reduction(self, n, fobj):
         """The adjoint of a sum or mean over all elements of an array of known shape:
@@ -66,7 +68,7 @@ class ReverseHooks(Hooks):
                 or not isinstance(keepdims, gast.Constant):
             return n
         npn = name(self.helper(np, "np"))
-        size = int(np.prod(shape))
+        size = int(math.prod(shape))  # (np.prod is slow on a small tuple)
         if fobj is runtime.mean_grad and size:  # an empty x: its gradient is empty
             g = gast.BinOp(left=g, op=gast.Div(), right=const(size))
         if shape == ():
@@ -120,7 +122,7 @@ class ReverseHooks(Hooks):
                     [const(tuple(xs))])
 
 
-def available_calls(stmts, resolver):
+def available_calls(stmts, resolver, names=None):
     """For each statement of a block, the pure NumPy calls computed earlier in the
     block whose operands and result are unchanged since, as a view with
     `.get(key) -> name or None`. An adjoint template that needs the same call (cos(x)
@@ -128,16 +130,15 @@ def available_calls(stmts, resolver):
 
     Each key keeps the statement intervals in which it is available, and each name
     the keys it occurs in, so that the views cost O(1) each (a copy of the available
-    calls per statement is quadratic on long straight-line code)."""
+    calls per statement is quadratic on long straight-line code). `names`: NameSets
+    of the statements, made here if not given."""
+    names = names if names is not None else NameSets()
     spans = {}  # key -> [[defined at, last visible at, name]]
     live = {}   # key -> its open span
     mentions = {}  # name -> keys whose operands or result hold it
     end = len(stmts)
     for i, st in enumerate(stmts):
-        changed = store_names(st) | {n.value.id for n in walk(st)
-                                     if isinstance(n, gast.Subscript)
-                                     and isinstance(n.ctx, gast.Store)
-                                     and isinstance(n.value, gast.Name)}
+        changed = names.of(st)[1] | names.written_into(st)
         for c in changed:
             for key in mentions.pop(c, ()):
                 span = live.get(key)
@@ -206,11 +207,43 @@ _MATMUL_FORMS = {
 }
 
 
+_matmul_trees = {}  # _MATMUL_FORMS' keys -> the form parsed (once per process)
+
+
+def _matmul_form(key):
+    tree = _matmul_trees.get(key)
+    if tree is None:
+        tree = _matmul_trees[key] = gast.parse(_MATMUL_FORMS[key], mode="eval").body
+    return tree
+
+
+def _fill(node, operands, npn):
+    """A copy of the parsed form `node` with the names G, A, B replaced by the nodes
+    `operands` gives (each occurs once in a form) and np by the name `npn`."""
+    if isinstance(node, gast.Name):
+        if node.id in operands:
+            return operands[node.id]
+        new = copy_argument(node)
+        if new.id == "np":
+            new.id = npn
+        return new
+    kind = type(node)
+    new = kind.__new__(kind)
+    state = new.__dict__
+    state.update(node.__dict__)
+    for field in node._fields:
+        value = state.get(field)
+        if isinstance(value, gast.AST):
+            state[field] = _fill(value, operands, npn)
+        elif type(value) is list:
+            state[field] = [_fill(v, operands, npn) for v in value]
+    return new
+
+
 def _may_mix(rule, bound):
     """Whether a real argument may meet a complex one: then its adjoint is the real
     part (runtime.real_like, removed at compile time where statically real)."""
-    targets = {st.targets[0].slice.id for st in rule.body if isinstance(st, gast.Assign)
-               and isinstance(st.targets[0], gast.Subscript)}
+    targets = template_plan(rule).adjoint_params
     return sum(1 for p in targets if p in bound and not (
         isinstance(bound[p], gast.Constant) and type(bound[p].value) in (int, float, bool)
     )) > 1

@@ -29,14 +29,16 @@ import enum
 import gast
 
 from ..errors import UnsupportedSyntaxError
-from .. import runtime
+from .. import rules, runtime
 from ..resolve import operator_for
 from .activity import ValueKind, value_kind
 from .markers import (OriginLine, RestoreMarker, RestoresInto, annotate, is_origin_comment,
                       note)
 from .primal import PrimalSweep, index_expr
 from .refinements import ReverseHooks, available_calls, no_unbroadcast_needed
-from .saves import has_code, has_restores, loads, plan_saves, resolve_restores, resolve_saves
+from .namesets import NameSets
+from .saves import (has_code, has_restores, loads, plan_saves, resolve_restores,
+                    resolve_saves)
 from .setitem import int_names, is_basic, written_params
 from .syntax import (assign, call, clone, comment, const, is_break_guard, name, popped_list,
                      pushed_list, statements, store)
@@ -114,7 +116,7 @@ class Reverse:
 
     def adjoint_block(self, stmts, state, depth):
         out = []
-        available = available_calls(stmts, self.resolver)
+        available = available_calls(stmts, self.resolver, self.body_names)
         for i, s in reversed(list(enumerate(stmts))):
             block = self.adjoint_stmt(s, state, depth, available[i])
             if block:
@@ -281,7 +283,6 @@ class Reverse:
         return self.instantiate(callee.rule, y, bound, state, available, elide=elide)
 
     def rule_for(self, op):
-        from .. import rules
         return rules.lookup(op)
 
     def instantiate(self, rule, y, bound, state, available, elide=False):
@@ -491,30 +492,33 @@ class Reverse:
     def prepare(self, body):
         """Allocate names for loop counters, call saves and subscript saves; find the
         names that hold tuples or lists (their adjoints are tuples or lists too)."""
+        self.body_names = NameSets()  # the body's statements' names, read once
         self.containers = set()
         self.ints = int_names(body)
-        self.pushed = {pushed_list(s, self.resolver) for s in statements(body)} - {None}
-        for s in statements(body):
-            if isinstance(s, gast.Assign):
-                t = s.targets[0]
-                if isinstance(t, gast.Tuple):
-                    self.containers.add(s.value.id)
-                elif isinstance(t, gast.Name) and isinstance(s.value, (gast.Tuple, gast.List)):
-                    self.containers.add(t.id)
+        self.pushed = set()
         self.loop_counts = {}
         self.setitem_saves = {}
-        for s in statements(body):
-            if isinstance(s, gast.While):
-                self.loop_counts[id(s)] = self.namer.fresh("n")
-            elif isinstance(s, gast.For) and any(is_break_guard(b) for b in s.body):
-                self.loop_counts[id(s)] = self.namer.fresh("n")
-            elif isinstance(s, gast.Assign):
+        for s in statements(body):  # one pass; names are made in statement order
+            if isinstance(s, gast.Assign):
                 target = s.targets[0]
+                if isinstance(target, gast.Tuple):
+                    self.containers.add(s.value.id)
+                elif isinstance(target, gast.Name) and isinstance(s.value, (gast.Tuple,
+                                                                            gast.List)):
+                    self.containers.add(target.id)
                 if isinstance(target, gast.Subscript):
                     self.setitem_saves[id(s)] = self.namer.fresh(target.value.id + "_old")
                 elif isinstance(target, gast.Name) and target.id in self.active and \
                         value_kind(s.value, self.resolver) is ValueKind.CALL:
                     self.call_saves[id(s)] = self.namer.fresh("saved")
+            elif isinstance(s, gast.While):
+                self.loop_counts[id(s)] = self.namer.fresh("n")
+            elif isinstance(s, gast.For) and any(is_break_guard(b) for b in s.body):
+                self.loop_counts[id(s)] = self.namer.fresh("n")
+            elif isinstance(s, gast.Expr):
+                lst = pushed_list(s, self.resolver)
+                if lst is not None:
+                    self.pushed.add(lst)
 
     def run(self, body, output):
         """The sweeps of the function body `body` (normalized, activity-annotated)
@@ -529,11 +533,12 @@ class Reverse:
                              self.helper, self.push_stmt).block(body, 0)
         not_primal = set(self.adjoints.values()) | set(self.ctx.helper_names())
         params = self.job.params
-        plan = plan_saves(body, primal, adjoint, params, loads(adjoint) - not_primal,
-                          self.job.in_loop, self.namer.fresh)
+        names = NameSets()  # each adjoint statement's names, read once
+        plan = plan_saves(body, primal, adjoint, params, loads(adjoint, names) - not_primal,
+                          self.job.in_loop, self.namer.fresh, names, self.body_names)
         primal = resolve_saves(primal, plan, self.push_stmt)
         adjoint = resolve_restores(adjoint, plan, self.pop_expr)
-        sweeps.saved_names = loads(adjoint) - not_primal
+        sweeps.saved_names = loads(adjoint, names) - not_primal
         defined_first = {x for (_, x) in plan.first_defs}
         sweeps.defined_first = defined_first
         sweeps.preinit = sorted(({x for (_, x) in plan.sites} | self.materialized)
@@ -556,18 +561,23 @@ def _origin_comment(ctx, origin):
 
 def _merge_comments(stmts):
     """Drop a comment that repeats the previous one or has no code after it."""
+    # code_after[i]: whether code comes after stmts[i] before the next comment (found
+    # in one backward scan: per comment, a scan of what follows it is quadratic)
+    code_after = [False] * len(stmts)
+    code = False
+    for i in range(len(stmts) - 1, -1, -1):
+        code_after[i] = code
+        s = stmts[i]
+        if is_origin_comment(s):
+            code = False
+        elif not code:
+            code = has_code((s,))
     out = []
     last_line = None
     for i, s in enumerate(stmts):
         if is_origin_comment(s):
-            nxt = stmts[i + 1:]
-            upto = []
-            for n in nxt:
-                if is_origin_comment(n):
-                    break
-                upto.append(n)
             line = note(s, OriginLine).line
-            if line == last_line or not has_code(upto):
+            if line == last_line or not code_after[i]:
                 continue
             last_line = line
         out.append(s)

@@ -11,8 +11,8 @@ import gast
 
 from .activity import statements
 from .markers import Marker, RestoreMarker, SaveMarker, is_origin_comment
-from .syntax import assign, load_names, name, store_names
-from ..treewalk import walk
+from .namesets import NameSets
+from .syntax import assign, load_names, name
 
 
 class SavePlan:
@@ -24,13 +24,16 @@ class SavePlan:
         self.sites, self.locals, self.first_defs = sites, locals_, first_defs
 
 
-def plan_saves(body, primal, adjoint, params, needed, in_loop, fresh):
+def plan_saves(body, primal, adjoint, params, needed, in_loop, fresh, names=None,
+               body_names=None):
     """Which old values to save, given the original `body`, the swept `primal` and
     `adjoint` (with markers), the names the adjoint reads (`needed`), `in_loop(x)`
-    (whether x is assigned in a loop) and `fresh(base)` for locals' names."""
+    (whether x is assigned in a loop) and `fresh(base)` for locals' names; `names`,
+    `body_names`: the NameSets of the adjoint's and the body's statements, if the
+    caller keeps them."""
     assigned = _assign_sites(body)
-    first_defs = first_definitions(body, params)
-    dead = dead_restores(adjoint, set(params))
+    first_defs = first_definitions(body, params, body_names)
+    dead = dead_restores(adjoint, set(params), names)
     # a save is useful only where its restore survives in the adjoint sweep (a loop
     # with nothing to replay is dropped whole, restores included) and is read
     restores = {m.key for m in markers(adjoint, RestoreMarker)} - dead
@@ -89,11 +92,15 @@ def resolve_restores(stmts, plan, pop):
     return out
 
 
-def dead_restores(adjoint, live_at_end):
+def dead_restores(adjoint, live_at_end, names=None):
     """Restore markers' keys (site, name) whose restored value the rest of the adjoint
-    sweep never reads: by liveness analysis over the structured adjoint code."""
+    sweep never reads: by liveness analysis over the structured adjoint code
+    (`names`: NameSets of its statements, made here if not given)."""
     dead = set()
+    names = names if names is not None else NameSets()
 
+    # `live` is updated in place (a new set per statement costs O(live names) each:
+    # quadratic on long straight-line code); a branch or loop body gets a copy
     def block(stmts, live, final):
         for st in reversed(stmts):
             live = stmt(st, live, final)
@@ -103,35 +110,45 @@ def dead_restores(adjoint, live_at_end):
         if isinstance(st, RestoreMarker):
             if final and st.name not in live:
                 dead.add(st.key)
-            return live - {st.name}
+            live.discard(st.name)
+            return live
         if is_origin_comment(st):
             return live
         if isinstance(st, gast.If):
-            return block(st.body, live, final) | block(st.orelse, live, final) | \
-                load_names(st.test)
+            body = block(st.body, set(live), final)
+            live = block(st.orelse, live, final)
+            live |= body
+            live |= load_names(st.test)
+            return live
         if isinstance(st, (gast.For, gast.While)):
             head = load_names(st.iter if isinstance(st, gast.For) else st.test)
             cur = set(live)
             for _ in range(20):
-                new = live | block(st.body, cur, False) | head
+                new = block(st.body, set(cur), False)
+                new |= live
+                new |= head
                 if new == cur:
                     break
                 cur = new
-            block(st.body, cur, final)
+            block(st.body, set(cur), final)
             return cur
-        uses = load_names(st)
+        uses, defs = names.of(st)
+        if isinstance(st, (gast.Assign, gast.AugAssign)):
+            live -= defs
+        live |= uses
         if isinstance(st, gast.AugAssign) and isinstance(st.target, gast.Name):
-            uses.add(st.target.id)
-        defs = store_names(st) if isinstance(st, (gast.Assign, gast.AugAssign)) else set()
-        return (live - defs) | uses
+            live.add(st.target.id)
+        return live
 
     block(adjoint, set(live_at_end), True)
     return dead
 
 
-def first_definitions(body, params):
+def first_definitions(body, params, names=None):
     """(site, name) pairs of unconditional top-level assignments that define a name
-    before anything else assigns it: such a site overwrites no earlier value."""
+    before anything else assigns it: such a site overwrites no earlier value
+    (`names`: NameSets of the body's statements, made here if not given)."""
+    names = names if names is not None else NameSets()
     seen = set(params)
     out = set()
     for s in body:
@@ -139,9 +156,7 @@ def first_definitions(body, params):
             for n in _assigned(s.targets[0]):
                 if n not in seen:
                     out.add((id(s), n))
-        for n in walk(s):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                seen.add(n.id)
+        seen |= names.stored(s)
     return out
 
 
@@ -162,16 +177,38 @@ def markers(stmts, kind):
         if isinstance(s, kind):
             yield s
         for field in ("body", "orelse"):
-            yield from markers(getattr(s, field, None) or [], kind)
+            block = getattr(s, field, None)
+            if block:  # (most statements have no block: no generator for them)
+                yield from markers(block, kind)
 
 
-def loads(stmts):
-    """Names the statements read (origin comments read nothing)."""
-    names = set()
+def loads(stmts, names=None):
+    """Names the statements read (origin comments read nothing, those nested in a
+    branch or loop aside); `names`: NameSets of the statements, if kept."""
+    names = names if names is not None else NameSets()
+    out = set()
     for s in stmts:
         if not is_origin_comment(s):
-            names |= load_names(s)
-    return names
+            out |= _loads_of(s, names)
+    return out
+
+
+def _loads_of(s, names):
+    """load_names(s), from the NameSets of the simple statements within `s`."""
+    if not isinstance(s, _COMPOUND):
+        return names.of(s)[0]
+    out = set()
+    for field in s._fields:
+        value = getattr(s, field, None)
+        if field == "body" or field == "orelse":
+            for child in value or ():
+                out |= _loads_of(child, names)
+        elif isinstance(value, gast.AST):
+            out |= load_names(value)
+    return out
+
+
+_COMPOUND = (gast.If, gast.For, gast.While)
 
 
 def _assigned(target):

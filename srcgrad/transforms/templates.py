@@ -10,12 +10,15 @@ Refinements that depend on the mode (reverse mode's unbroadcast elision, inlined
 adjoints, reuse of computed calls, real parts) are `Hooks` passed in; the base class
 applies none.
 """
+from ast import AST
+
 import gast
 import numpy as np
 
 from .. import runtime
 from .markers import DefaultFilled, note
 from .syntax import clone, const, name
+from ..treewalk import walk
 
 
 class Hooks:
@@ -83,22 +86,57 @@ def instantiate(rule, bound, names, hooks=NO_HOOKS, wanted=lambda arg: True):
     `bound`: parameter -> argument node (a missing parameter becomes None);
     `wanted(arg)`: whether the adjoint of an argument is needed at all (a statement
     for an unwanted one is skipped before it is substituted)."""
+    plan = template_plan(rule)
     temps = {}
-    sub = Substitution(rule, bound, names, temps, hooks)
-    for stmt in rule.body:  # single assignments: the registry checked the template
-        target = stmt.targets[0]
-        if _is_adjoint(target):
-            param = target.slice.id
+    build = _Builder(rule, plan, bound, names, temps, hooks).build
+    for param, temp, value in plan.statements:
+        if param is not None:
             arg = bound.get(param)
             if arg is None or not wanted(arg):
                 continue
-            expr = sub.visit(clone(stmt.value))
+            expr = build(value)
             if isinstance(arg, gast.Name):
-                expr = hooks.contribution(stmt.value, expr, arg.id)
-            yield Contribution(param, arg, expr, stmt.value)
+                expr = hooks.contribution(value, expr, arg.id)
+            yield Contribution(param, arg, expr, value)
         else:
-            temps[target.id] = names.fresh(target.id)
-            yield Temporary(temps[target.id], sub.visit(clone(stmt.value)))
+            temps[temp] = names.fresh(temp)
+            yield Temporary(temps[temp], build(value))
+
+
+class TemplatePlan:
+    """What instantiating a rule needs from its template, worked out once per rule:
+    `statements`: [(param, None, expr)] for `d[param] = expr`, [(None, temp, expr)]
+    for `temp = expr`, in order; `adjoint_params`: the params of the former;
+    `objects`: {id(call node): the object the call refers to} (template_object);
+    `attributes`: {id(call node): its attributes that are not fields (its location)}."""
+
+    def __init__(self, rule):
+        self.statements = []
+        self.objects, self.attributes = {}, {}
+        for stmt in rule.body:  # single assignments: the registry checked the template
+            target = stmt.targets[0]
+            if _is_adjoint(target):
+                self.statements.append((target.slice.id, None, stmt.value))
+            else:
+                self.statements.append((None, target.id, stmt.value))
+            for node in walk(stmt.value):
+                if isinstance(node, gast.Call):
+                    self.objects[id(node)] = template_object(node.func, rule.globals)
+                    self.attributes[id(node)] = {k: v for k, v in node.__dict__.items()
+                                                 if k not in node._fields}
+        self.adjoint_params = {p for p, _, _ in self.statements if p is not None}
+        self.params = set(rule.signature.parameters)
+
+
+_plans = {}  # Rule -> TemplatePlan (rules live as long as the registry: never evicted)
+
+
+def template_plan(rule):
+    """The rule's TemplatePlan, made on first use."""
+    plan = _plans.get(rule)
+    if plan is None:
+        plan = _plans[rule] = TemplatePlan(rule)
+    return plan
 
 
 def _is_adjoint(node):
@@ -106,60 +144,102 @@ def _is_adjoint(node):
         and node.value.id == "d"
 
 
-class Substitution(gast.NodeTransformer):
-    """Rewrites a (cloned) template expression in place: names bound, helpers named,
-    calls refined by the hooks, constant arithmetic folded."""
+class _Builder:
+    """Builds the instantiated copy of a template expression in one pass over it:
+    names bound, helpers named, calls refined by the hooks, constant arithmetic
+    folded. Children are built in field order before their parent is refined, so
+    names are made in the order a visit of the template makes them."""
 
-    def __init__(self, rule, bound, names, temps, hooks):
-        self.rule, self.bound, self.names, self.temps, self.hooks = \
-            rule, bound, names, temps, hooks
-        self.params = set(rule.signature.parameters)
+    def __init__(self, rule, plan, bound, names, temps, hooks):
+        self.rule, self.plan, self.bound, self.names, self.temps, self.hooks = \
+            rule, plan, bound, names, temps, hooks
 
-    def visit_Subscript(self, n):
+    def build(self, n):
+        special = _SPECIAL.get(type(n))
+        return special(self, n) if special is not None else self.copy(n)
+
+    def copy(self, n):
+        """A new node like `n` (its attributes, locations included) whose children
+        are built."""
+        kind = type(n)
+        new = kind.__new__(kind)  # what kind() makes, without gast's __init__ (hot)
+        state = new.__dict__
+        state.update(n.__dict__)
+        build = self.build
+        for field in n._fields:
+            value = state.get(field)
+            if isinstance(value, AST):
+                state[field] = build(value)
+            elif type(value) is list:
+                state[field] = [build(v) if isinstance(v, AST) else v for v in value]
+        return new
+
+    def subscript(self, n):
         if _is_adjoint(n):
             return name(self.names.cotangent)  # d[result]: the registry checked it
-        self.generic_visit(n)
-        return n
+        return self.copy(n)
 
-    def visit_Call(self, n):
+    def call(self, n):
         # the object is looked up before the names are bound: calls are refined by
         # what the template wrote
-        fobj = template_object(n.func, self.rule.globals)
-        # a supported parameter left at its default: leave the keyword out
-        n.keywords = [k for k in n.keywords if not (
-            isinstance(k.value, gast.Name) and k.value.id in self.rule.supports
-            and note(self.bound.get(k.value.id), DefaultFilled) is not None)]
-        self.generic_visit(n)
+        fobj = self.plan.objects[id(n)]
+        bound, supports = self.bound, self.rule.supports
+        new = gast.Call(func=self.build(n.func), args=[self.build(a) for a in n.args],
+                        keywords=[
+                            # a supported parameter left at its default: left out
+                            self.copy(k) for k in n.keywords if not (
+                                isinstance(k.value, gast.Name) and k.value.id in supports
+                                and note(bound.get(k.value.id), DefaultFilled) is not None)])
+        new.__dict__.update(self.plan.attributes[id(n)])
         hooks = self.hooks
         if fobj is runtime.unbroadcast:
-            return hooks.unbroadcast(n)
+            return hooks.unbroadcast(new)
         if fobj in MATMUL_GRADS:
-            return hooks.matmul(n, fobj)
+            return hooks.matmul(new, fobj)
         if fobj in (runtime.sum_grad, runtime.mean_grad):
-            return hooks.reduction(n, fobj)
+            return hooks.reduction(new, fobj)
         if fobj is np.where:
-            return hooks.where(n)
-        if isinstance(fobj, np.ufunc) and not n.keywords:
-            known = hooks.reuse(fobj, n)
+            return hooks.where(new)
+        if isinstance(fobj, np.ufunc) and not new.keywords:
+            known = hooks.reuse(fobj, new)
             if known is not None:
                 return known
-        return n
+        return new
 
-    def visit_BinOp(self, n):
-        self.generic_visit(n)
-        return fold(n)
+    def binop(self, n):
+        return fold(self.copy(n))
 
-    def visit_Name(self, n):
-        if n.id == self.rule.result:
+    def name(self, n):
+        id_ = n.id
+        if id_ == self.rule.result:
             return name(self.names.result)
-        if n.id in self.params:
-            arg = self.bound.get(n.id)
-            return clone(arg) if arg is not None else const(None)
-        if n.id in self.temps:
-            return name(self.temps[n.id])
-        if n.id in self.rule.globals:
-            return name(self.names.helper(self.rule.globals[n.id], n.id))
-        return n
+        if id_ in self.plan.params:
+            arg = self.bound.get(id_)
+            return copy_argument(arg) if arg is not None else const(None)
+        if id_ in self.temps:
+            return name(self.temps[id_])
+        globals_ = self.rule.globals
+        if id_ in globals_:
+            return name(self.names.helper(globals_[id_], id_))
+        return self.copy(n)
+
+
+_SPECIAL = {gast.Subscript: _Builder.subscript, gast.Call: _Builder.call,
+            gast.BinOp: _Builder.binop, gast.Name: _Builder.name}
+
+
+def copy_argument(arg):
+    """A copy of a bound argument node: a Name or Constant (what normalized code
+    binds, nearly always) directly, anything else with clone. Attributes are atoms
+    or notes, which are never changed in place (markers.annotate replaces them)."""
+    kind = type(arg)
+    if kind is gast.Name or kind is gast.Constant:
+        new = kind()
+        new.__dict__.update(arg.__dict__)
+        if kind is gast.Name:
+            new.ctx = type(arg.ctx)()
+        return new
+    return clone(arg)
 
 
 MATMUL_GRADS = (runtime.matmul_grad_a, runtime.matmul_grad_b, runtime.dot_grad_a,

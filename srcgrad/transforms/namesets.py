@@ -1,0 +1,84 @@
+"""Per-statement name facts of the reverse transform, found once and shared.
+
+The liveness analysis of the adjoint sweep (saves.dead_restores, whose loops re-read
+their bodies), `saves.loads` (asked before and after restores are resolved), the
+available calls of each block (refinements.available_calls) and the first definitions
+of the body (saves.first_definitions) all ask which names a statement reads or writes.
+A `NameSets` answers each statement with one pass over it, the first time it is asked.
+"""
+from ast import AST
+
+import gast
+
+_NOTHING = frozenset()
+_NO_FACTS = (None, _NOTHING, _NOTHING, _NOTHING, _NOTHING)
+
+
+class NameSets:
+    """The names each statement reads and writes, as syntax.load_names and
+    syntax.store_names give them, kept per statement. Statements must not be changed
+    while their sets are kept, and the sets returned must not be changed; an entry
+    holds its statement, so that its id is not reused for another."""
+
+    def __init__(self):
+        self._facts = {}
+
+    def _of(self, st):
+        if not st._fields:  # a marker statement (markers.Marker): no names
+            return _NO_FACTS
+        facts = self._facts.get(id(st))
+        if facts is None:
+            facts = self._facts[id(st)] = (st,) + _scan(st)
+        return facts
+
+    def of(self, st):
+        """(names read, names written: Store or Param context) by `st`."""
+        facts = self._of(st)
+        return facts[1], facts[2]
+
+    def stored(self, st):
+        """The names `st` binds in a Store context (Param ones aside)."""
+        return self._of(st)[3]
+
+    def written_into(self, st):
+        """The names of the arrays `st` assigns elements of (`y[i] = v`)."""
+        return self._of(st)[4]
+
+
+def _scan(st):
+    """(read, written, stored, written into) of `st`: the Name nodes treewalk.walk
+    would reach, visited with a stack (their order does not matter for sets), without
+    descending into a Name's context or a Constant."""
+    read, stored, params, into = set(), set(), _NOTHING, _NOTHING
+    todo = [st]
+    pop, push = todo.pop, todo.append
+    while todo:
+        node = pop()
+        kind = type(node)
+        if kind is gast.Name:
+            ctx = type(node.ctx)
+            if ctx is gast.Load:
+                read.add(node.id)
+            elif ctx is gast.Store:
+                stored.add(node.id)
+            elif ctx is gast.Param:
+                params = params | {node.id}
+            annotation = getattr(node, "annotation", None)
+            if annotation is not None:  # (a parameter's annotation holds names)
+                push(annotation)
+            continue
+        if kind is gast.Constant:
+            continue
+        if kind is gast.Subscript and type(node.ctx) is gast.Store and \
+                type(node.value) is gast.Name:
+            into = into | {node.value.id}
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, AST):
+                push(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+    written = stored | params if params else stored
+    return read, written, stored, into
