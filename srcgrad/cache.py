@@ -157,7 +157,11 @@ class Artifact:
 
 
 def clear_cache():
-    """Forget every compiled adjoint (the next call compiles again)."""
+    """Forget every compiled adjoint and every source read (the next call reads the
+    source and compiles again)."""
+    source = sys.modules.get(__package__ + ".source")  # loaded by the first compile
+    if source is not None:
+        source.forget()
     with _state:
         _generation[0] += 1
         for fn in list(_holders):

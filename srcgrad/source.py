@@ -9,6 +9,7 @@ import inspect
 import linecache
 import textwrap
 import types
+import weakref
 
 import gast
 
@@ -16,6 +17,7 @@ from .errors import SourceUnavailableError
 from .treewalk import walk
 
 _module_trees = {}
+_code_trees = weakref.WeakKeyDictionary()  # code object -> its verified tree
 _FUTURE_FLAGS = 0
 for _feature in __future__.all_feature_names:
     _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
@@ -25,7 +27,9 @@ class FunctionSource:
     """A function's syntax tree plus what is needed to resolve its free names.
 
     Invariants: `tree.lineno` etc. are absolute line numbers in `filename`;
-    `closure` maps each free variable name to its cell (read live, never copied).
+    `closure` maps each free variable name to its cell (read live, never copied);
+    `tree` is shared by every FunctionSource of the same code object: read it, copy
+    it before changing anything.
     """
 
     def __init__(self, fn, tree, filename):
@@ -68,13 +72,25 @@ def get(fn):
             f"{fn!r} is not a Python function, so srcgrad cannot read its source.",
             hint="Register a derivative for it with @srcgrad.adjoint.")
     filename = code.co_filename
+    # A code object's source, once found and checked, is its source for as long as
+    # it lives (a file edited later does not change the code that runs): each new
+    # specialization of a function would otherwise read and parse it again.
+    tree = _code_trees.get(code)
+    if tree is not None:
+        return FunctionSource(fn, tree, filename)
     linecache.checkcache(filename)  # read the file as it is now, then compare below
     if code.co_name == "<lambda>":
         tree = _lambda_tree(fn, code, filename)
     else:
         tree = _def_tree(fn, code, filename)
     _check_current(fn, code, filename)
+    _code_trees[code] = tree
     return FunctionSource(fn, tree, filename)
+
+
+def forget():
+    """Drop the trees kept per code object (srcgrad.clear_cache)."""
+    _code_trees.clear()
 
 
 _module_codes = {}  # (filename, hash of its lines, flags) -> set of code objects

@@ -156,8 +156,12 @@ def f(x):
     _grad_vs_numeric(g, mod.f)
     _edit(path, "np.sin(x)", "np.cos(x) * 10.0")
     _grad_vs_numeric(g, mod.f)  # the compiled shape still holds: the right gradient
+    # a new shape compiles again from the source read and checked for this code
+    # object (the running code), not from the edited file
+    _grad_vs_numeric(g, mod.f, np.ones(4))
+    srcgrad.clear_cache()  # forgets the sources too: now the file must be read again
     with pytest.raises(SourceUnavailableError) as info:
-        g(np.ones(4))  # a new shape recompiles, from a file that no longer is the code
+        g(np.ones(4))
     assert "changed since it was imported" in str(info.value)
     assert info.value.filename == str(path)
     mod = importlib.reload(mod)
