@@ -40,7 +40,7 @@ from .namesets import NameSets
 from .saves import (has_code, has_restores, loads, plan_saves, resolve_restores,
                     resolve_saves)
 from .setitem import int_names, is_basic, written_params
-from .syntax import (assign, call, clone, comment, const, is_break_guard, name, popped_list,
+from .syntax import (assign, binop, call, clone, comment, const, is_break_guard, name, popped_list,
                      pushed_list, statements, store)
 from . import templates
 from .templates import Names, Temporary
@@ -219,7 +219,7 @@ class Reverse:
         elif st == OWNED:
             out.append(gast.AugAssign(target=store(dx), op=gast.Add(), value=expr))
         else:
-            out.append(assign(dx, gast.BinOp(left=name(dx), op=gast.Add(), right=expr)))
+            out.append(assign(dx, binop(name(dx), gast.Add(), expr)))
             state[dx] = SOME
 
     def materialize(self, x, state, out):

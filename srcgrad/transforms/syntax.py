@@ -11,6 +11,7 @@ from ..treewalk import _NODE_FIELDS, _learn, copy_tree, names
 # thousand on long functions).
 _Name, _Constant, _Assign, _Call = gast.Name, gast.Constant, gast.Assign, gast.Call
 _Attribute, _Expr, _Load, _Store = gast.Attribute, gast.Expr, gast.Load, gast.Store
+_BinOp = gast.BinOp
 
 
 def name(id_, ctx=None):
@@ -74,6 +75,16 @@ def expr_stmt(value):
     return node
 
 
+def binop(left, op, right):
+    """`left op right` (`op` an operator node such as gast.Add())."""
+    node = _BinOp.__new__(_BinOp)
+    state = node.__dict__
+    state["left"] = left
+    state["op"] = op
+    state["right"] = right
+    return node
+
+
 def dotted(path):
     """`a.b.c` as nested Attribute nodes."""
     parts = path.split(".")
@@ -99,25 +110,33 @@ def located(node, origin):
     """Give `node` (and its children lacking one) the location of `origin`."""
     if origin is not None and hasattr(origin, "lineno"):
         lineno = origin.lineno  # read once: what each node lacking a line gets
-        col = getattr(origin, "col_offset", 0)
-        end_lineno = getattr(origin, "end_lineno", lineno)
-        end_col = getattr(origin, "end_col_offset", 0)
+        # one dict update per node sets the four attributes, in this order
+        where = {"lineno": lineno, "col_offset": getattr(origin, "col_offset", 0),
+                 "end_lineno": getattr(origin, "end_lineno", lineno),
+                 "end_col_offset": getattr(origin, "end_col_offset", 0)}
         # treewalk.walk's visit (the same nodes), as a loop: no generator step per node
         todo = [node]
         push = todo.append
         table = _NODE_FIELDS
+        name_cls = _Name
         for n in todo:
-            if getattr(n, "lineno", None) is None:
-                n.lineno = lineno
-                n.col_offset = col
-                n.end_lineno = end_lineno
-                n.end_col_offset = end_col
+            state = n.__dict__
+            if state.get("lineno") is None:
+                state.update(where)
             cls = n.__class__
+            if cls is name_cls:  # the commonest node: its two node fields
+                ctx = state.get("ctx")
+                if isinstance(ctx, AST):
+                    push(ctx)
+                annotation = state.get("annotation")
+                if isinstance(annotation, AST):
+                    push(annotation)
+                continue
             fields = table.get(cls)
             if fields is None:
                 fields = _learn(table, cls)
             for field in fields:
-                value = getattr(n, field, None)
+                value = state.get(field)
                 if isinstance(value, list):
                     for item in value:
                         if isinstance(item, AST):

@@ -184,13 +184,18 @@ class _Builder:
         # what the template wrote
         fobj = self.plan.objects[id(n)]
         bound, supports = self.bound, self.rule.supports
-        new = gast.Call(func=self.build(n.func), args=[self.build(a) for a in n.args],
-                        keywords=[
-                            # a supported parameter left at its default: left out
-                            self.copy(k) for k in n.keywords if not (
-                                isinstance(k.value, gast.Name) and k.value.id in supports
-                                and note(bound.get(k.value.id), DefaultFilled) is not None)])
-        new.__dict__.update(self.plan.attributes[id(n)])
+        build = self.build
+        new = _Call.__new__(_Call)  # what gast.Call(func=, args=, keywords=) makes
+        state = new.__dict__
+        # built in field order: names are made in the order a visit makes them
+        state["func"] = build(n.func)
+        state["args"] = [build(a) for a in n.args]
+        state["keywords"] = [
+            # a supported parameter left at its default: left out
+            self.copy(k) for k in n.keywords if not (
+                isinstance(k.value, gast.Name) and k.value.id in supports
+                and note(bound.get(k.value.id), DefaultFilled) is not None)]
+        state.update(self.plan.attributes[id(n)])
         hooks = self.hooks
         if fobj is runtime.unbroadcast:
             return hooks.unbroadcast(new)
@@ -234,13 +239,16 @@ def copy_argument(arg):
     or notes, which are never changed in place (markers.annotate replaces them)."""
     kind = type(arg)
     if kind is gast.Name or kind is gast.Constant:
-        new = kind()
+        new = kind.__new__(kind)  # what kind() makes, without gast's __init__
         new.__dict__.update(arg.__dict__)
         if kind is gast.Name:
-            new.ctx = type(arg.ctx)()
+            ctx = type(arg.ctx)
+            new.ctx = ctx.__new__(ctx)
         return new
     return clone(arg)
 
+
+_Call = gast.Call
 
 MATMUL_GRADS = (runtime.matmul_grad_a, runtime.matmul_grad_b, runtime.dot_grad_a,
                 runtime.dot_grad_b)
