@@ -32,8 +32,7 @@ from ..errors import UnsupportedSyntaxError
 from .. import rules, runtime
 from ..resolve import operator_for
 from .activity import ValueKind, value_kind
-from .markers import (OriginLine, RestoreMarker, RestoresInto, annotate, is_origin_comment,
-                      note)
+from .markers import OriginLine, RestoreMarker, RestoresInto, annotate
 from .primal import PrimalSweep, index_expr
 from .refinements import ReverseHooks, available_calls, no_unbroadcast_needed
 from .namesets import NameSets
@@ -121,9 +120,9 @@ class Reverse:
             block = self.adjoint_stmt(s, state, depth, available[i])
             if block:
                 origin = getattr(s, "origin", s)
-                out.append(_origin_comment(self.ctx, origin))
+                out.append(_Origin(getattr(origin, "lineno", None)))
                 out.extend(block)
-        return _merge_comments(out)
+        return _merge_comments(out, self.ctx)
 
     def adjoint_stmt(self, s, state, depth, available):
         """The adjoint of statement `s` (`available`: the calls computed before it in
@@ -553,14 +552,24 @@ class Reverse:
         return sweeps
 
 
-def _origin_comment(ctx, origin):
-    line = getattr(origin, "lineno", None)
+class _Origin:
+    """Where adjoint_block puts the `# grad of:` comment of a statement's adjoint:
+    `_merge_comments` makes the comments it keeps (most repeat a line, or have no code
+    after them) and drops these."""
+    __slots__ = ("line",)
+
+    def __init__(self, line):
+        self.line = line
+
+
+def _origin_comment(ctx, line):
     c = comment("grad of: " + ctx.source_line(line)) if line else comment("")
     return annotate(c, OriginLine(line))
 
 
-def _merge_comments(stmts):
-    """Drop a comment that repeats the previous one or has no code after it."""
+def _merge_comments(stmts, ctx):
+    """The comments of the `_Origin` places in `stmts` (adjoint_block's list), except
+    one that repeats the previous one or has no code after it."""
     # code_after[i]: whether code comes after stmts[i] before the next comment (found
     # in one backward scan: per comment, a scan of what follows it is quadratic)
     code_after = [False] * len(stmts)
@@ -568,17 +577,18 @@ def _merge_comments(stmts):
     for i in range(len(stmts) - 1, -1, -1):
         code_after[i] = code
         s = stmts[i]
-        if is_origin_comment(s):
+        if s.__class__ is _Origin:
             code = False
         elif not code:
             code = has_code((s,))
     out = []
     last_line = None
     for i, s in enumerate(stmts):
-        if is_origin_comment(s):
-            line = note(s, OriginLine).line
+        if s.__class__ is _Origin:
+            line = s.line
             if line == last_line or not code_after[i]:
                 continue
             last_line = line
+            s = _origin_comment(ctx, line)
         out.append(s)
     return out
