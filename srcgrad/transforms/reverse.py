@@ -94,11 +94,12 @@ class Reverse:
     # names
 
     def d(self, x):
-        if x not in self.adjoints:
+        dn = self.adjoints.get(x)
+        if dn is None:
             dn = self.namer.adjoint(x)
             self.adjoints[x] = dn
             self.primal_of[dn] = x
-        return self.adjoints[x]
+        return dn
 
     def helper(self, obj, preferred):
         return self.ctx.helper(preferred, obj)
@@ -233,7 +234,9 @@ class Reverse:
 
     def propagate(self, s, y, state, available):
         value = s.value
-        kind = value_kind(value, self.resolver)
+        kind = self.value_kinds.get(id(s))  # found by prepare
+        if kind is None:
+            kind = value_kind(value, self.resolver)
         out = []
         dy = name(self.d(y))
         if kind is ValueKind.COPY:
@@ -497,6 +500,7 @@ class Reverse:
         self.pushed = set()
         self.loop_counts = {}
         self.setitem_saves = {}
+        self.value_kinds = {}  # id(s) -> ValueKind of `y = value` for an active y
         for s in statements(body):  # one pass; names are made in statement order
             if isinstance(s, gast.Assign):
                 target = s.targets[0]
@@ -507,9 +511,10 @@ class Reverse:
                     self.containers.add(target.id)
                 if isinstance(target, gast.Subscript):
                     self.setitem_saves[id(s)] = self.namer.fresh(target.value.id + "_old")
-                elif isinstance(target, gast.Name) and target.id in self.active and \
-                        value_kind(s.value, self.resolver) is ValueKind.CALL:
-                    self.call_saves[id(s)] = self.namer.fresh("saved")
+                elif isinstance(target, gast.Name) and target.id in self.active:
+                    kind = self.value_kinds[id(s)] = value_kind(s.value, self.resolver)
+                    if kind is ValueKind.CALL:
+                        self.call_saves[id(s)] = self.namer.fresh("saved")
             elif isinstance(s, gast.While):
                 self.loop_counts[id(s)] = self.namer.fresh("n")
             elif isinstance(s, gast.For) and any(is_break_guard(b) for b in s.body):

@@ -171,8 +171,13 @@ def statements(body):
     """Every statement in `body`, nested ones included, in source order."""
     for s in body:
         yield s
-        for field in ("body", "orelse"):
-            yield from statements(getattr(s, field, None) or [])
+        # (most statements have no block: no nested generator for them)
+        inner = getattr(s, "body", None)
+        if inner:
+            yield from statements(inner)
+        inner = getattr(s, "orelse", None)
+        if inner:
+            yield from statements(inner)
 
 
 def pushed_list(stmt, resolver):
