@@ -108,11 +108,12 @@ class TemplatePlan:
     `statements`: [(param, None, expr)] for `d[param] = expr`, [(None, temp, expr)]
     for `temp = expr`, in order; `adjoint_params`: the params of the former;
     `objects`: {id(call node): the object the call refers to} (template_object);
-    `attributes`: {id(call node): its attributes that are not fields (its location)}."""
+    `attributes`: {id(call node): its attributes that are not fields (its location)};
+    `roles`: {id(call node): the refinement its call gets (_role)}."""
 
     def __init__(self, rule):
         self.statements = []
-        self.objects, self.attributes = {}, {}
+        self.objects, self.attributes, self.roles = {}, {}, {}
         for stmt in rule.body:  # single assignments: the registry checked the template
             target = stmt.targets[0]
             if _is_adjoint(target):
@@ -121,11 +122,32 @@ class TemplatePlan:
                 self.statements.append((None, target.id, stmt.value))
             for node in walk(stmt.value):
                 if isinstance(node, gast.Call):
-                    self.objects[id(node)] = template_object(node.func, rule.globals)
+                    fobj = self.objects[id(node)] = template_object(node.func, rule.globals)
+                    self.roles[id(node)] = _role(fobj)
                     self.attributes[id(node)] = {k: v for k, v in node.__dict__.items()
                                                  if k not in node._fields}
         self.adjoint_params = {p for p, _, _ in self.statements if p is not None}
         self.params = set(rule.signature.parameters)
+
+
+# The refinement (Hooks method) a template's call gets, by the object it calls
+_UNBROADCAST, _MATMUL, _REDUCTION, _WHERE, _UFUNC = (
+    "unbroadcast", "matmul", "reduction", "where", "ufunc")
+
+
+def _role(fobj):
+    """The role of a call of `fobj` in a template (see _Builder.call), or None."""
+    if fobj is runtime.unbroadcast:
+        return _UNBROADCAST
+    if fobj in MATMUL_GRADS:
+        return _MATMUL
+    if fobj in (runtime.sum_grad, runtime.mean_grad):
+        return _REDUCTION
+    if fobj is np.where:
+        return _WHERE
+    if isinstance(fobj, np.ufunc):
+        return _UFUNC
+    return None
 
 
 _plans = {}  # Rule -> TemplatePlan (rules live as long as the registry: never evicted)
@@ -196,16 +218,19 @@ class _Builder:
                 isinstance(k.value, gast.Name) and k.value.id in supports
                 and note(bound.get(k.value.id), DefaultFilled) is not None)]
         state.update(self.plan.attributes[id(n)])
+        role = self.plan.roles[id(n)]
+        if role is None:
+            return new
         hooks = self.hooks
-        if fobj is runtime.unbroadcast:
+        if role is _UNBROADCAST:
             return hooks.unbroadcast(new)
-        if fobj in MATMUL_GRADS:
+        if role is _MATMUL:
             return hooks.matmul(new, fobj)
-        if fobj in (runtime.sum_grad, runtime.mean_grad):
+        if role is _REDUCTION:
             return hooks.reduction(new, fobj)
-        if fobj is np.where:
+        if role is _WHERE:
             return hooks.where(new)
-        if isinstance(fobj, np.ufunc) and not new.keywords:
+        if not state["keywords"]:  # _UFUNC
             known = hooks.reuse(fobj, new)
             if known is not None:
                 return known
