@@ -15,7 +15,7 @@ import gast
 from .. import runtime
 from .jumps import contains, is_docstring
 from .markers import Harmless, InPlaceError, Opaque, annotate, note
-from .syntax import (all_names, assign, call, clone, const, dotted_path, is_atom,
+from .syntax import (all_names, assign, attribute, binop, call, clone, const, dotted_path, is_atom,
                      is_break_guard, located, name, store, store_names)
 
 UNROLL_AUTO_LIMIT = 16  # literal-range trip counts unrolled by unroll="auto"
@@ -352,7 +352,7 @@ class ANormalForm:
         return name(e.id)
 
     def expr_BinOp(self, e, out):
-        return gast.BinOp(left=self.atom(e.left, out), op=e.op, right=self.atom(e.right, out))
+        return binop(self.atom(e.left, out), e.op, self.atom(e.right, out))
 
     def expr_UnaryOp(self, e, out):
         if isinstance(e.op, gast.UAdd):
@@ -406,8 +406,7 @@ class ANormalForm:
         if self.is_global_path(func) or (isinstance(func, gast.Name)):
             func = clone(func)
         elif isinstance(func, gast.Attribute):
-            func = gast.Attribute(value=self.atom(func.value, out), attr=func.attr,
-                                  ctx=gast.Load())
+            func = attribute(self.atom(func.value, out), func.attr)
         else:
             func = self.atom(func, out)
         args = []
@@ -418,12 +417,12 @@ class ANormalForm:
                 args.append(self.atom(a, out))
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out))
                     for k in e.keywords]
-        return gast.Call(func=func, args=args, keywords=keywords)
+        return call(func, args, keywords)
 
     def expr_Attribute(self, e, out):
         if self.is_global_path(e):
             return clone(e)
-        return gast.Attribute(value=self.atom(e.value, out), attr=e.attr, ctx=gast.Load())
+        return attribute(self.atom(e.value, out), e.attr)
 
     def expr_Subscript(self, e, out):
         value = self.atom(e.value, out)

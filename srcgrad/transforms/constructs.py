@@ -45,10 +45,11 @@ _HINTS = {
 
 
 
-def check_supported(tree, ctx):
+def check_supported(tree, ctx, nodes=None):
+    """`nodes`: the nodes of `tree` in walk's order (walked here if not given)."""
     if isinstance(tree, gast.AsyncFunctionDef):
         raise ctx.error(_UNSUPPORTED[gast.AsyncFunctionDef], tree)
-    for node in walk(tree):
+    for node in (nodes if nodes is not None else walk(tree)):
         if node is tree:
             continue
         kind = type(node)
@@ -70,8 +71,9 @@ def check_supported(tree, ctx):
 _VIEW_METHODS = {"T", "reshape", "ravel", "transpose", "view", "swapaxes", "squeeze"}
 
 
-def check_aliasing(tree, ctx):
-    """Refuse in-place updates of an array that another local name also refers to.
+def check_aliasing(tree, ctx, nodes=None):
+    """Refuse in-place updates of an array that another local name also refers to
+    (`nodes`: the nodes of `tree` in walk's order, walked here if not given).
 
     `z = y; z += 1` changes y too in NumPy; srcgrad reads `z += e` as `z = z + e` and
     tracks values, not objects, so such a program would get a silently wrong gradient.
@@ -93,7 +95,9 @@ def check_aliasing(tree, ctx):
         return alias_line < mutation_line or any(
             lo <= alias_line <= hi and lo <= mutation_line <= hi for lo, hi in loops)
 
-    for node in walk(tree):
+    if nodes is None:
+        nodes = list(walk(tree))  # read twice below
+    for node in nodes:
         if isinstance(node, (gast.For, gast.While)):
             loops.append((node.lineno, node.end_lineno))
         if isinstance(node, gast.Assign):
@@ -117,7 +121,7 @@ def check_aliasing(tree, ctx):
                         link(t.id, _alias_source(src))
     if not aliases:
         return
-    for node in walk(tree):
+    for node in nodes:
         mutated = None
         if isinstance(node, gast.AugAssign):
             target = node.target

@@ -10,6 +10,8 @@ from ast import AST
 
 import gast
 
+from ..treewalk import _EXPR_FIELDS, _learn
+
 _NOTHING = frozenset()
 _NO_FACTS = (None, _NOTHING, _NOTHING, _NOTHING, _NOTHING)
 
@@ -48,33 +50,44 @@ class NameSets:
 def _scan(st):
     """(read, written, stored, written into) of `st`: the Name nodes treewalk.walk
     would reach, visited with a stack (their order does not matter for sets), without
-    descending into a Name's context or a Constant."""
+    descending into a Constant or the fields that hold no names (treewalk's table:
+    strings, contexts, operators)."""
     read, stored, params, into = set(), set(), _NOTHING, _NOTHING
     todo = [st]
     pop, push = todo.pop, todo.append
+    table = _EXPR_FIELDS
+    name_cls, constant_cls, subscript_cls = gast.Name, gast.Constant, gast.Subscript
+    load_cls, store_cls, param_cls = gast.Load, gast.Store, gast.Param
     while todo:
         node = pop()
-        kind = type(node)
-        if kind is gast.Name:
-            ctx = type(node.ctx)
-            if ctx is gast.Load:
+        kind = node.__class__
+        if kind is name_cls:
+            ctx = node.ctx.__class__
+            if ctx is load_cls:
                 read.add(node.id)
-            elif ctx is gast.Store:
+            elif ctx is store_cls:
                 stored.add(node.id)
-            elif ctx is gast.Param:
+            elif ctx is param_cls:
                 params = params | {node.id}
             annotation = getattr(node, "annotation", None)
             if annotation is not None:  # (a parameter's annotation holds names)
                 push(annotation)
             continue
-        if kind is gast.Constant:
+        if kind is constant_cls:
             continue
-        if kind is gast.Subscript and type(node.ctx) is gast.Store and \
-                type(node.value) is gast.Name:
+        if kind is subscript_cls and type(node.ctx) is store_cls and \
+                type(node.value) is name_cls:
             into = into | {node.value.id}
-        for field in node._fields:
+        fields = table.get(kind)
+        if fields is None:
+            fields = _learn(table, kind)
+        for field in fields:
             value = getattr(node, field, None)
-            if isinstance(value, AST):
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
                 push(value)
             elif isinstance(value, list):
                 for item in value:

@@ -34,13 +34,15 @@ from .constructs import check_aliasing, check_supported
 from .context import Context
 from .jumps import JumpsToFlags
 from .syntax import const, located, store_names
+from ..treewalk import walk
 
 __all__ = ["Context", "normalize"]
 
 
 def normalize(tree, ctx):
-    check_supported(tree, ctx)
-    check_aliasing(tree, ctx)
+    nodes = list(walk(tree))  # both checks read every node: walked once
+    check_supported(tree, ctx, nodes)
+    check_aliasing(tree, ctx, nodes)
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
     if tree.args.vararg is not None:
         params.append(tree.args.vararg.id)

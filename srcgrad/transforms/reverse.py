@@ -32,15 +32,14 @@ from ..errors import UnsupportedSyntaxError
 from .. import rules, runtime
 from ..resolve import operator_for
 from .activity import ValueKind, value_kind
-from .markers import (OriginLine, RestoreMarker, RestoresInto, annotate, is_origin_comment,
-                      note)
+from .markers import OriginLine, RestoreMarker, RestoresInto, annotate
 from .primal import PrimalSweep, index_expr
 from .refinements import ReverseHooks, available_calls, no_unbroadcast_needed
 from .namesets import NameSets
 from .saves import (has_code, has_restores, loads, plan_saves, resolve_restores,
                     resolve_saves)
 from .setitem import int_names, is_basic, written_params
-from .syntax import (assign, call, clone, comment, const, is_break_guard, name, popped_list,
+from .syntax import (assign, binop, call, clone, comment, const, is_break_guard, name, popped_list,
                      pushed_list, statements, store)
 from . import templates
 from .templates import Names, Temporary
@@ -95,11 +94,12 @@ class Reverse:
     # names
 
     def d(self, x):
-        if x not in self.adjoints:
+        dn = self.adjoints.get(x)
+        if dn is None:
             dn = self.namer.adjoint(x)
             self.adjoints[x] = dn
             self.primal_of[dn] = x
-        return self.adjoints[x]
+        return dn
 
     def helper(self, obj, preferred):
         return self.ctx.helper(preferred, obj)
@@ -121,9 +121,9 @@ class Reverse:
             block = self.adjoint_stmt(s, state, depth, available[i])
             if block:
                 origin = getattr(s, "origin", s)
-                out.append(_origin_comment(self.ctx, origin))
+                out.append(_Origin(getattr(origin, "lineno", None)))
                 out.extend(block)
-        return _merge_comments(out)
+        return _merge_comments(out, self.ctx)
 
     def adjoint_stmt(self, s, state, depth, available):
         """The adjoint of statement `s` (`available`: the calls computed before it in
@@ -219,7 +219,7 @@ class Reverse:
         elif st == OWNED:
             out.append(gast.AugAssign(target=store(dx), op=gast.Add(), value=expr))
         else:
-            out.append(assign(dx, gast.BinOp(left=name(dx), op=gast.Add(), right=expr)))
+            out.append(assign(dx, binop(name(dx), gast.Add(), expr)))
             state[dx] = SOME
 
     def materialize(self, x, state, out):
@@ -234,7 +234,9 @@ class Reverse:
 
     def propagate(self, s, y, state, available):
         value = s.value
-        kind = value_kind(value, self.resolver)
+        kind = self.value_kinds.get(id(s))  # found by prepare
+        if kind is None:
+            kind = value_kind(value, self.resolver)
         out = []
         dy = name(self.d(y))
         if kind is ValueKind.COPY:
@@ -498,6 +500,7 @@ class Reverse:
         self.pushed = set()
         self.loop_counts = {}
         self.setitem_saves = {}
+        self.value_kinds = {}  # id(s) -> ValueKind of `y = value` for an active y
         for s in statements(body):  # one pass; names are made in statement order
             if isinstance(s, gast.Assign):
                 target = s.targets[0]
@@ -508,9 +511,10 @@ class Reverse:
                     self.containers.add(target.id)
                 if isinstance(target, gast.Subscript):
                     self.setitem_saves[id(s)] = self.namer.fresh(target.value.id + "_old")
-                elif isinstance(target, gast.Name) and target.id in self.active and \
-                        value_kind(s.value, self.resolver) is ValueKind.CALL:
-                    self.call_saves[id(s)] = self.namer.fresh("saved")
+                elif isinstance(target, gast.Name) and target.id in self.active:
+                    kind = self.value_kinds[id(s)] = value_kind(s.value, self.resolver)
+                    if kind is ValueKind.CALL:
+                        self.call_saves[id(s)] = self.namer.fresh("saved")
             elif isinstance(s, gast.While):
                 self.loop_counts[id(s)] = self.namer.fresh("n")
             elif isinstance(s, gast.For) and any(is_break_guard(b) for b in s.body):
@@ -553,14 +557,24 @@ class Reverse:
         return sweeps
 
 
-def _origin_comment(ctx, origin):
-    line = getattr(origin, "lineno", None)
+class _Origin:
+    """Where adjoint_block puts the `# grad of:` comment of a statement's adjoint:
+    `_merge_comments` makes the comments it keeps (most repeat a line, or have no code
+    after them) and drops these."""
+    __slots__ = ("line",)
+
+    def __init__(self, line):
+        self.line = line
+
+
+def _origin_comment(ctx, line):
     c = comment("grad of: " + ctx.source_line(line)) if line else comment("")
     return annotate(c, OriginLine(line))
 
 
-def _merge_comments(stmts):
-    """Drop a comment that repeats the previous one or has no code after it."""
+def _merge_comments(stmts, ctx):
+    """The comments of the `_Origin` places in `stmts` (adjoint_block's list), except
+    one that repeats the previous one or has no code after it."""
     # code_after[i]: whether code comes after stmts[i] before the next comment (found
     # in one backward scan: per comment, a scan of what follows it is quadratic)
     code_after = [False] * len(stmts)
@@ -568,17 +582,18 @@ def _merge_comments(stmts):
     for i in range(len(stmts) - 1, -1, -1):
         code_after[i] = code
         s = stmts[i]
-        if is_origin_comment(s):
+        if s.__class__ is _Origin:
             code = False
         elif not code:
             code = has_code((s,))
     out = []
     last_line = None
     for i, s in enumerate(stmts):
-        if is_origin_comment(s):
-            line = note(s, OriginLine).line
+        if s.__class__ is _Origin:
+            line = s.line
             if line == last_line or not code_after[i]:
                 continue
             last_line = line
+            s = _origin_comment(ctx, line)
         out.append(s)
     return out

@@ -108,11 +108,12 @@ class TemplatePlan:
     `statements`: [(param, None, expr)] for `d[param] = expr`, [(None, temp, expr)]
     for `temp = expr`, in order; `adjoint_params`: the params of the former;
     `objects`: {id(call node): the object the call refers to} (template_object);
-    `attributes`: {id(call node): its attributes that are not fields (its location)}."""
+    `attributes`: {id(call node): its attributes that are not fields (its location)};
+    `roles`: {id(call node): the refinement its call gets (_role)}."""
 
     def __init__(self, rule):
         self.statements = []
-        self.objects, self.attributes = {}, {}
+        self.objects, self.attributes, self.roles = {}, {}, {}
         for stmt in rule.body:  # single assignments: the registry checked the template
             target = stmt.targets[0]
             if _is_adjoint(target):
@@ -121,11 +122,32 @@ class TemplatePlan:
                 self.statements.append((None, target.id, stmt.value))
             for node in walk(stmt.value):
                 if isinstance(node, gast.Call):
-                    self.objects[id(node)] = template_object(node.func, rule.globals)
+                    fobj = self.objects[id(node)] = template_object(node.func, rule.globals)
+                    self.roles[id(node)] = _role(fobj)
                     self.attributes[id(node)] = {k: v for k, v in node.__dict__.items()
                                                  if k not in node._fields}
         self.adjoint_params = {p for p, _, _ in self.statements if p is not None}
         self.params = set(rule.signature.parameters)
+
+
+# The refinement (Hooks method) a template's call gets, by the object it calls
+_UNBROADCAST, _MATMUL, _REDUCTION, _WHERE, _UFUNC = (
+    "unbroadcast", "matmul", "reduction", "where", "ufunc")
+
+
+def _role(fobj):
+    """The role of a call of `fobj` in a template (see _Builder.call), or None."""
+    if fobj is runtime.unbroadcast:
+        return _UNBROADCAST
+    if fobj in MATMUL_GRADS:
+        return _MATMUL
+    if fobj in (runtime.sum_grad, runtime.mean_grad):
+        return _REDUCTION
+    if fobj is np.where:
+        return _WHERE
+    if isinstance(fobj, np.ufunc):
+        return _UFUNC
+    return None
 
 
 _plans = {}  # Rule -> TemplatePlan (rules live as long as the registry: never evicted)
@@ -184,23 +206,31 @@ class _Builder:
         # what the template wrote
         fobj = self.plan.objects[id(n)]
         bound, supports = self.bound, self.rule.supports
-        new = gast.Call(func=self.build(n.func), args=[self.build(a) for a in n.args],
-                        keywords=[
-                            # a supported parameter left at its default: left out
-                            self.copy(k) for k in n.keywords if not (
-                                isinstance(k.value, gast.Name) and k.value.id in supports
-                                and note(bound.get(k.value.id), DefaultFilled) is not None)])
-        new.__dict__.update(self.plan.attributes[id(n)])
+        build = self.build
+        new = _Call.__new__(_Call)  # what gast.Call(func=, args=, keywords=) makes
+        state = new.__dict__
+        # built in field order: names are made in the order a visit makes them
+        state["func"] = build(n.func)
+        state["args"] = [build(a) for a in n.args]
+        state["keywords"] = [
+            # a supported parameter left at its default: left out
+            self.copy(k) for k in n.keywords if not (
+                isinstance(k.value, gast.Name) and k.value.id in supports
+                and note(bound.get(k.value.id), DefaultFilled) is not None)]
+        state.update(self.plan.attributes[id(n)])
+        role = self.plan.roles[id(n)]
+        if role is None:
+            return new
         hooks = self.hooks
-        if fobj is runtime.unbroadcast:
+        if role is _UNBROADCAST:
             return hooks.unbroadcast(new)
-        if fobj in MATMUL_GRADS:
+        if role is _MATMUL:
             return hooks.matmul(new, fobj)
-        if fobj in (runtime.sum_grad, runtime.mean_grad):
+        if role is _REDUCTION:
             return hooks.reduction(new, fobj)
-        if fobj is np.where:
+        if role is _WHERE:
             return hooks.where(new)
-        if isinstance(fobj, np.ufunc) and not new.keywords:
+        if not state["keywords"]:  # _UFUNC
             known = hooks.reuse(fobj, new)
             if known is not None:
                 return known
@@ -234,13 +264,16 @@ def copy_argument(arg):
     or notes, which are never changed in place (markers.annotate replaces them)."""
     kind = type(arg)
     if kind is gast.Name or kind is gast.Constant:
-        new = kind()
+        new = kind.__new__(kind)  # what kind() makes, without gast's __init__
         new.__dict__.update(arg.__dict__)
         if kind is gast.Name:
-            new.ctx = type(arg.ctx)()
+            ctx = type(arg.ctx)
+            new.ctx = ctx.__new__(ctx)
         return new
     return clone(arg)
 
+
+_Call = gast.Call
 
 MATMUL_GRADS = (runtime.matmul_grad_a, runtime.matmul_grad_b, runtime.dot_grad_a,
                 runtime.dot_grad_b)
