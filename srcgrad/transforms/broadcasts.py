@@ -41,14 +41,19 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
     `walked`: `walk_parents(func)` as a list, if the caller has it.
     Tries all sites at once, then one at a time (each success removes a site)."""
     dropped = False
+    memo = {}  # the shapes of the statements no trial changed are inferred once
     while True:
-        sites = [(n, parent, field, index)
-                 for n, parent, field, index in walked or walk_parents(func)
-                 if _is_broadcast(n, resolver)]
+        up = {}  # node id -> parent, for the statements holding a site
+        sites = []
+        for n, parent, field, index in walked or walk_parents(func):
+            up[id(n)] = parent
+            if _is_broadcast(n, resolver):
+                sites.append((n, parent, field, index))
         walked = None  # a drop changes func
         if not sites:
             return dropped
-        before = infer_shapes(func, arg_shapes, resolver, fixed)
+        changes = _holders(sites, up)
+        before = infer_shapes(func, arg_shapes, resolver, fixed, memo)
         # a site is a node: one shared by two parents is dropped in both at once
         singles = [[s for s in sites if s[0] is node] for node, *_ in sites[:_MAX_SINGLE]]
         for chosen in [sites] + (singles if len(sites) > 1 else []):
@@ -57,7 +62,9 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
                 continue
             old = {**before, **{m: shape for m, shape in markers.items()}}
             start = {**arg_shapes, **{m: () for m in markers}}  # now a scalar
-            after = infer_shapes(func, start, resolver, fixed)
+            _forget(memo, changes, chosen)
+            after = infer_shapes(func, start, resolver, fixed, memo)
+            _forget(memo, changes, chosen)  # rewritten again below, either way
             if _safe(func, set(markers), old, after, resolver, sinks):
                 for node, parent, field, index in chosen:
                     put(parent, field, index, _scalar(node))
@@ -69,6 +76,26 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
             return dropped
         if len(chosen) == len(sites):
             return True  # every site is gone: a new walk would find none
+
+
+def _holders(sites, up):
+    """{id(site node): the statements holding it, innermost first}."""
+    holders = {}
+    for node, *_ in sites:
+        found, n = [], node
+        while n is not None:
+            if isinstance(n, gast.stmt):
+                found.append(n)
+            n = up.get(id(n))
+        holders[id(node)] = found
+    return holders
+
+
+def _forget(memo, holders, chosen):
+    """Drop the memo's entries for the statements that hold a chosen site."""
+    for node, *_ in chosen:
+        for s in holders[id(node)]:
+            memo.pop(id(s), None)
 
 
 _MAX_SINGLE = 8  # sites tried one by one (compile time stays bounded)

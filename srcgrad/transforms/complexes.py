@@ -22,7 +22,7 @@ import gast
 import numpy as np
 
 from .. import runtime
-from .syntax import popped_list
+from .syntax import dotted_path, popped_list
 from .kinds import infer_kinds
 from ..treewalk import walk
 
@@ -79,9 +79,20 @@ def drop_real_helpers(func, arg_kinds, resolver, stack):
 
 
 def _calls_a_helper(func, resolver):
+    # a call's function resolves by its dotted path alone (the same globals throughout
+    # one compile): each distinct path is looked up once, not once per call
+    helper_path = {}
     for n in walk(func):  # a plain loop: a generator under any() costs a frame per node
-        if isinstance(n, gast.Call) and id(resolver.static_object(n.func)) in _HELPERS:
-            return True
+        if isinstance(n, gast.Call):
+            path = dotted_path(n.func)
+            if path is None:
+                continue
+            known = helper_path.get(path)
+            if known is None:
+                known = helper_path[path] = \
+                    id(resolver.static_object(n.func)) in _HELPERS
+            if known:
+                return True
     return False
 
 
