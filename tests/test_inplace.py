@@ -41,3 +41,12 @@ def test_put_replaces_in_a_field_and_in_a_list():
         elif isinstance(node, gast.Assign) and node is tree.body[1]:
             inplace.put(parent, field, index, gast.Expr(value=two))  # Module.body[1]
     assert ast.unparse(gast.gast_to_ast(tree)).split("\n") == ["a = 1", "2"]
+
+
+def test_parent_list_is_walk_parents_as_a_list():
+    for tree in _trees():
+        listed = inplace.parent_list(tree)
+        walked = list(inplace.walk_parents(tree))
+        assert len(listed) == len(walked)
+        for a, b in zip(listed, walked):
+            assert a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:]

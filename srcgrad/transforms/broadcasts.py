@@ -24,7 +24,7 @@ broadcast operand, so every such use sees the same numbers. Static shapes come f
 import gast
 import numpy as np
 
-from .inplace import put, walk_parents
+from .inplace import parent_list, put
 from .shapes import expr_shape, infer_shapes
 from .syntax import clone, const, name
 from ..treewalk import walk
@@ -45,7 +45,7 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
     while True:
         up = {}  # node id -> parent, for the statements holding a site
         sites = []
-        for n, parent, field, index in walked or walk_parents(func):
+        for n, parent, field, index in walked or parent_list(func):
             up[id(n)] = parent
             if _is_broadcast(n, resolver):
                 sites.append((n, parent, field, index))
@@ -190,7 +190,7 @@ def _dependent(func, markers, sinks):
     dependent = set()
     for part in parts:
         # bottom up: walk's order reversed visits children before their parents
-        for n, parent, _, _ in reversed(list(walk_parents(part))):
+        for n, parent, _, _ in reversed(parent_list(part)):
             if isinstance(n, gast.Name) and n.id in tainted and \
                     isinstance(n.ctx, gast.Load):
                 dependent.add(id(n))

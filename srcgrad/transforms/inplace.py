@@ -3,7 +3,8 @@
 
 `walk_parents(root)` yields (node, parent, field, index) in `treewalk.walk`'s
 breadth-first order, so its reverse visits every node's children before the node
-(the order of a NodeTransformer's post-order rewrites);
+(the order of a NodeTransformer's post-order rewrites), and `parent_list(root)` lists
+them;
 `put(parent, field, index, node)` puts `node` where the yielded one was.
 """
 import gast
@@ -28,6 +29,27 @@ def walk_parents(root):
                     if isinstance(item, gast.AST):
                         todo.append((item, node, field, k))
         yield entry
+
+
+def parent_list(root):
+    """`list(walk_parents(root))`, built without a generator step per node (a list
+    read while it grows is the breadth-first queue, never shifted)."""
+    found = [(root, None, None, None)]
+    push = found.append
+    ast = gast.AST
+    for entry in found:
+        node = entry[0]
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, ast):
+                push((value, node, field, None))
+            elif isinstance(value, list):
+                k = 0
+                for item in value:
+                    if isinstance(item, ast):
+                        push((item, node, field, k))
+                    k += 1
+    return found
 
 
 def put(parent, field, index, node):

@@ -17,12 +17,12 @@ from ..errors import RuntimeRefusal, SrcgradError
 from ..resolve import Resolver
 from .broadcasts import drop_broadcasts
 from .dtypes import float64_names, is_float64, is_product
-from .inplace import put, walk_parents
+from .inplace import parent_list, put
 from .optimize import optimize
 from .replay import replay_safe
 from .scalars import is_python_float, python_numbers, use_math
 from .shapes import expr_shape, infer_shapes
-from ..treewalk import walk
+from ..treewalk import names, walk
 
 
 @dataclasses.dataclass
@@ -61,10 +61,8 @@ def compact(functions, roles, inp):
         else:
             arg_shapes = dict(zip(inp.params, spec.shapes))
         # one walk of f serves each pass below until one of them changes f
-        walked = list(walk_parents(f))
-        resolver = Resolver(inp.scope, {
-            n.id for n, *_ in walked
-            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))})
+        walked = parent_list(f)
+        resolver = Resolver(inp.scope, names(f, (gast.Store, gast.Param)))
         if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks, walked):
             optimize(f, inp.pure_call, keep=inp.keep)
             walked = None
@@ -87,7 +85,7 @@ def math_floats(f, resolver, sinks, inp, walked=None):
     numbers = python_numbers(inp.tree, kinds, inp.resolver, None)
     if not replay_safe(inp.tree, inp.resolver, immutable=numbers):
         return False
-    walked = walked or list(walk_parents(f))
+    walked = walked or parent_list(f)
     nodes = [e[0] for e in walked]
     if not replay_safe(f, resolver, inp.stack, nodes=nodes):
         return False
@@ -111,7 +109,7 @@ def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
     f64 = np.dtype(np.float64).str
     if not any(kinds[w] == f64 and shape for w, shape in zip(inp.params, inp.spec.shapes)):
         return False  # `plain` below holds for no parameter: nothing to infer
-    walked = walked or list(walk_parents(f))
+    walked = walked or parent_list(f)
     nodes = [e[0] for e in walked]
     # the calls drop_casts may rewrite (a call's function changes only if it is a
     # call that drop_casts rewrites), and the names they may cast: their first
@@ -183,7 +181,7 @@ def drop_casts(f, sinks, params, plain, walked=None):
     the cast would return g as it is; return whether any went. `walked`:
     `walk_parents(f)` as a list, if the caller has it. Inner calls go first, as in a
     NodeTransformer's visit: an outer cast sees its argument rewritten already."""
-    calls = [e for e in (walked or walk_parents(f)) if isinstance(e[0], gast.Call)]
+    calls = [e for e in (walked or parent_list(f)) if isinstance(e[0], gast.Call)]
     dropped = False
     for node, parent, field, index in reversed(calls):
         if parent is not None and isinstance(node.func, gast.Name) and \
