@@ -120,9 +120,53 @@ def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
     if not calls:
         return False
     cast = {c.args[0].id for c in calls if c.args and isinstance(c.args[0], gast.Name)}
-    shapes = infer_shapes(f, arg_shapes, resolver, inp.shapes)
-    float64s = float64_names(f, kinds, resolver)
-    # the aliasing facts `fresh` reads, for the cast names only
+    # The facts are inferred on first use, which must come before drop_casts
+    # rewrites anything: a cast goes only after `plain` held for it, which read
+    # "shapes" and then "float64s", and the aliasing facts come with the latter.
+    # Where every cast fails the shape test, the others are never inferred.
+    facts = {}
+
+    def fact(key):
+        if key not in facts:
+            if key == "shapes":
+                facts[key] = infer_shapes(f, arg_shapes, resolver, inp.shapes)
+            else:
+                facts["float64s"] = float64_names(f, kinds, resolver)
+                facts["aliasing"] = _aliasing(nodes, cast)
+        return facts[key]
+
+    def fresh(expr, top=True):
+        """Whether `expr` is a new array no other name refers to."""
+        if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
+            return True
+        if isinstance(expr, gast.Call):
+            func = expr.func
+            if isinstance(func, gast.Attribute) and func.attr in ("sum", "mean", "copy"):
+                return True
+            obj = resolver.static_object(func)
+            return not expr.keywords and (
+                isinstance(obj, np.ufunc) or is_product(obj))
+        if isinstance(expr, gast.Name) and top and expr.id not in kinds:
+            loads, values = fact("aliasing")
+            if loads.get(expr.id) != 1:
+                return False
+            # every value it ever holds is fresh (`n = n + e` and `n += e` keep it so)
+            defs = values.get(expr.id, [])
+            return bool(defs) and all(d is not None and fresh(d, False) for d in defs)
+        return False
+
+    def plain(g, w):
+        shape = inp.spec.shapes[inp.params.index(w)]
+        return kinds[w] == f64 and shape and \
+            expr_shape(g, fact("shapes"), resolver) == shape and \
+            is_float64(g, fact("float64s"), resolver) and fresh(g)
+    return drop_casts(f, sinks, kinds, plain, walked)
+
+
+def _aliasing(nodes, cast):
+    """The aliasing facts uncast's `fresh` reads, for the `cast` names only: how
+    often each is loaded, and the values assigned to it (None: it is a part of a
+    bigger target). `nodes`: walk(f)."""
     loads, values = {}, {}
     # `n = n + e` reads n into arithmetic, which makes a new array: no alias of n
     inside_own = {id(m) for a in nodes if isinstance(a, gast.Assign) and
@@ -149,31 +193,7 @@ def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
                 n.target.id in cast:
             values.setdefault(n.target.id, []).append(gast.BinOp(
                 left=n.target, op=n.op, right=n.value))
-
-    def fresh(expr, top=True):
-        """Whether `expr` is a new array no other name refers to."""
-        if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
-            return True
-        if isinstance(expr, gast.Call):
-            func = expr.func
-            if isinstance(func, gast.Attribute) and func.attr in ("sum", "mean", "copy"):
-                return True
-            obj = resolver.static_object(func)
-            return not expr.keywords and (
-                isinstance(obj, np.ufunc) or is_product(obj))
-        if isinstance(expr, gast.Name) and top and loads.get(expr.id) == 1 and \
-                expr.id not in kinds:
-            # every value it ever holds is fresh (`n = n + e` and `n += e` keep it so)
-            defs = values.get(expr.id, [])
-            return bool(defs) and all(d is not None and fresh(d, False) for d in defs)
-        return False
-
-    def plain(g, w):
-        shape = inp.spec.shapes[inp.params.index(w)]
-        return kinds[w] == f64 and shape and \
-            expr_shape(g, shapes, resolver) == shape and \
-            is_float64(g, float64s, resolver) and fresh(g)
-    return drop_casts(f, sinks, kinds, plain, walked)
+    return loads, values
 
 
 def drop_casts(f, sinks, params, plain, walked=None):
