@@ -50,3 +50,16 @@ def test_parent_list_is_walk_parents_as_a_list():
         assert len(listed) == len(walked)
         for a, b in zip(listed, walked):
             assert a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:]
+
+
+def test_nodes_and_calls_are_walk_and_its_call_entries():
+    for tree in _trees():
+        nodes, calls = inplace.nodes_and_calls(tree)
+        walked = list(inplace.walk_parents(tree))
+        assert [id(n) for n in nodes] == [id(e[0]) for e in walked]
+        wanted = [e for e in walked if isinstance(e[0], gast.Call)]
+        assert len(calls) == len(wanted)
+        for a, b in zip(calls, wanted):
+            assert a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:]
+    call = gast.parse("f(x)").body[0].value
+    assert inplace.nodes_and_calls(call)[1] == [(call, None, None, None)]

@@ -24,10 +24,10 @@ broadcast operand, so every such use sees the same numbers. Static shapes come f
 import gast
 import numpy as np
 
-from .inplace import parent_list, put
+from .inplace import nodes_and_calls, parent_list, put
 from .shapes import expr_shape, infer_shapes
 from .syntax import clone, const, name
-from ..treewalk import walk
+from ..treewalk import names, walk
 
 # Trials rewrite `func` in place (each site swapped for a marker name in its parent)
 # and undo a failed trial, instead of copying the whole function per trial; the
@@ -38,21 +38,17 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
     """Rewrite `func` in place; return whether anything was dropped. `fixed`: the
     primal names' shapes (restores give a primal name back a value of its own shape);
     `sinks`: names of helpers whose first argument may be any broadcastable value;
-    `walked`: `walk_parents(func)` as a list, if the caller has it.
+    `walked`: `nodes_and_calls(func)`, if the caller has it.
     Tries all sites at once, then one at a time (each success removes a site)."""
     dropped = False
     memo = {}  # the shapes of the statements no trial changed are inferred once
     while True:
-        up = {}  # node id -> parent, for the statements holding a site
-        sites = []
-        for n, parent, field, index in walked or parent_list(func):
-            up[id(n)] = parent
-            if _is_broadcast(n, resolver):
-                sites.append((n, parent, field, index))
+        sites = [e for e in (walked or nodes_and_calls(func))[1]
+                 if _is_broadcast(e[0], resolver)]
         walked = None  # a drop changes func
         if not sites:
             return dropped
-        changes = _holders(sites, up)
+        changes = _holders(func, sites)
         before = infer_shapes(func, arg_shapes, resolver, fixed, memo)
         # a site is a node: one shared by two parents is dropped in both at once
         singles = [[s for s in sites if s[0] is node] for node, *_ in sites[:_MAX_SINGLE]]
@@ -78,8 +74,14 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
             return True  # every site is gone: a new walk would find none
 
 
-def _holders(sites, up):
-    """{id(site node): the statements holding it, innermost first}."""
+def _holders(func, sites):
+    """{id(site node): the statements holding it, innermost first}: for a site held
+    directly by a statement (the usual `d = np.broadcast_to(...)`), that statement,
+    and otherwise all of them. (infer_shapes reads the innermost one only: a
+    compound statement's assignments do not depend on what its body holds.)"""
+    if all(isinstance(parent, gast.stmt) for _, parent, *_ in sites):
+        return {id(node): [parent] for node, parent, *_ in sites}
+    up = {id(n): parent for n, parent, *_ in parent_list(func)}
     holders = {}
     for node, *_ in sites:
         found, n = [], node
@@ -222,6 +224,9 @@ def _statements(func):
 
 def _reads(expr, sinks):
     """(the names `expr` loads outside sinks, all the names it loads)."""
+    loaded = names(expr, gast.Load)
+    if loaded.isdisjoint(sinks):
+        return loaded, loaded  # a sink's call loads its name: there is none in expr
     outside, inside = set(), set()
     todo = [(expr, False)]
     while todo:

@@ -4,7 +4,7 @@
 `walk_parents(root)` yields (node, parent, field, index) in `treewalk.walk`'s
 breadth-first order, so its reverse visits every node's children before the node
 (the order of a NodeTransformer's post-order rewrites), and `parent_list(root)` lists
-them;
+them; `nodes_and_calls(root)` gives the nodes and the Call nodes' entries only;
 `put(parent, field, index, node)` puts `node` where the yielded one was.
 """
 import gast
@@ -50,6 +50,40 @@ def parent_list(root):
                         push((item, node, field, k))
                     k += 1
     return found
+
+
+def nodes_and_calls(root):
+    """(every node in `walk`'s order, the `walk_parents` entries of the Call nodes
+    among them in that order): for passes that read every node but rewrite calls
+    only, without an entry per node."""
+    nodes = [root]
+    calls = [(root, None, None, None)] if isinstance(root, gast.Call) else []
+    push, keep = nodes.append, calls.append
+    ast, call, name = gast.AST, gast.Call, gast.Name
+    for node in nodes:
+        if node.__class__ is name:  # the commonest node: its fields that hold nodes
+            ctx = getattr(node, "ctx", None)
+            if isinstance(ctx, ast):
+                push(ctx)
+            annotation = getattr(node, "annotation", None)
+            if isinstance(annotation, ast):
+                push(annotation)
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, ast):
+                push(value)
+                if isinstance(value, call):
+                    keep((value, node, field, None))
+            elif isinstance(value, list):
+                k = 0
+                for item in value:
+                    if isinstance(item, ast):
+                        push(item)
+                        if isinstance(item, call):
+                            keep((item, node, field, k))
+                    k += 1
+    return nodes, calls
 
 
 def put(parent, field, index, node):

@@ -17,12 +17,12 @@ from ..errors import RuntimeRefusal, SrcgradError
 from ..resolve import Resolver
 from .broadcasts import drop_broadcasts
 from .dtypes import float64_names, is_float64, is_product
-from .inplace import parent_list, put
+from .inplace import nodes_and_calls, put
 from .optimize import optimize
 from .replay import replay_safe
 from .scalars import is_python_float, python_numbers, use_math
 from .shapes import expr_shape, infer_shapes
-from ..treewalk import names, walk
+from ..treewalk import walk
 
 
 @dataclasses.dataclass
@@ -61,8 +61,10 @@ def compact(functions, roles, inp):
         else:
             arg_shapes = dict(zip(inp.params, spec.shapes))
         # one walk of f serves each pass below until one of them changes f
-        walked = parent_list(f)
-        resolver = Resolver(inp.scope, names(f, (gast.Store, gast.Param)))
+        walked = nodes_and_calls(f)
+        resolver = Resolver(inp.scope, {
+            n.id for n in walked[0]
+            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))})
         if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks, walked):
             optimize(f, inp.pure_call, keep=inp.keep)
             walked = None
@@ -79,14 +81,13 @@ def math_floats(f, resolver, sinks, inp, walked=None):
     Python-float gradients to float arguments go. Only where the user's function
     and this code can run again unobserved (the result: whether they can): the
     fallback for what `math` and plain floats raise runs them again
-    (with_numpy_fallback). `walked`: `walk_parents(f)` as a list, if the caller has
-    it."""
+    (with_numpy_fallback). `walked`: `nodes_and_calls(f)`, if the caller has it."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
     numbers = python_numbers(inp.tree, kinds, inp.resolver, None)
     if not replay_safe(inp.tree, inp.resolver, immutable=numbers):
         return False
-    walked = walked or parent_list(f)
-    nodes = [e[0] for e in walked]
+    walked = walked or nodes_and_calls(f)
+    nodes = walked[0]
     if not replay_safe(f, resolver, inp.stack, nodes=nodes):
         return False
     # with or without math, float arithmetic in the adjoint may raise (0.0 ** -0.5)
@@ -103,20 +104,20 @@ def math_floats(f, resolver, sinks, inp, walked=None):
 def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
     """Return a gradient without `cast_like` where it is statically a fresh float64
     array of its float64 argument's shape: then the cast would return it as is.
-    Returns whether any cast went. `walked`: `walk_parents(f)` as a list, if the
-    caller has it."""
+    Returns whether any cast went. `walked`: `nodes_and_calls(f)`, if the caller
+    has it."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
     f64 = np.dtype(np.float64).str
     if not any(kinds[w] == f64 and shape for w, shape in zip(inp.params, inp.spec.shapes)):
         return False  # `plain` below holds for no parameter: nothing to infer
-    walked = walked or parent_list(f)
-    nodes = [e[0] for e in walked]
+    walked = walked or nodes_and_calls(f)
+    nodes = walked[0]
     # the calls drop_casts may rewrite (a call's function changes only if it is a
     # call that drop_casts rewrites), and the names they may cast: their first
     # arguments, or an inner cast's once it goes
-    calls = [n for n in nodes if isinstance(n, gast.Call) and (
-        isinstance(n.func, gast.Name) and n.func.id in sinks or
-        isinstance(n.func, gast.Call))]
+    calls = [n for n, *_ in walked[1] if
+             isinstance(n.func, gast.Name) and n.func.id in sinks or
+             isinstance(n.func, gast.Call)]
     if not calls:
         return False
     cast = {c.args[0].id for c in calls if c.args and isinstance(c.args[0], gast.Name)}
@@ -199,9 +200,9 @@ def _aliasing(nodes, cast):
 def drop_casts(f, sinks, params, plain, walked=None):
     """Replace `cast_like(g, w)` for a parameter `w` by `g` where plain(g, w) holds:
     the cast would return g as it is; return whether any went. `walked`:
-    `walk_parents(f)` as a list, if the caller has it. Inner calls go first, as in a
+    `nodes_and_calls(f)`, if the caller has it. Inner calls go first, as in a
     NodeTransformer's visit: an outer cast sees its argument rewritten already."""
-    calls = [e for e in (walked or parent_list(f)) if isinstance(e[0], gast.Call)]
+    calls = (walked or nodes_and_calls(f))[1]
     dropped = False
     for node, parent, field, index in reversed(calls):
         if parent is not None and isinstance(node.func, gast.Name) and \
