@@ -63,3 +63,11 @@ def test_nodes_and_calls_are_walk_and_its_call_entries():
             assert a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:]
     call = gast.parse("f(x)").body[0].value
     assert inplace.nodes_and_calls(call)[1] == [(call, None, None, None)]
+
+
+def test_complexes_calls_are_the_call_nodes_of_a_walk():
+    from srcgrad.transforms import complexes
+    for tree in _trees():
+        wanted = {id(n) for n in treewalk.walk(tree) if isinstance(n, gast.Call)}
+        found = complexes._calls(tree)
+        assert len(found) == len(wanted) and {id(n) for n in found} == wanted

@@ -24,7 +24,6 @@ import numpy as np
 from .. import runtime
 from .syntax import dotted_path, popped_list
 from .kinds import infer_kinds
-from ..treewalk import walk
 
 REAL = "real"
 
@@ -82,18 +81,53 @@ def _calls_a_helper(func, resolver):
     # a call's function resolves by its dotted path alone (the same globals throughout
     # one compile): each distinct path is looked up once, not once per call
     helper_path = {}
-    for n in walk(func):  # a plain loop: a generator under any() costs a frame per node
-        if isinstance(n, gast.Call):
-            path = dotted_path(n.func)
-            if path is None:
-                continue
-            known = helper_path.get(path)
-            if known is None:
-                known = helper_path[path] = \
-                    id(resolver.static_object(n.func)) in _HELPERS
-            if known:
-                return True
+    for n in _calls(func):
+        path = dotted_path(n.func)
+        if path is None:
+            continue
+        known = helper_path.get(path)
+        if known is None:
+            known = helper_path[path] = id(resolver.static_object(n.func)) in _HELPERS
+        if known:
+            return True
     return False
+
+
+# fields that hold no node, or only childless ones (contexts, operators)
+_NO_CALLS = frozenset(("ctx", "op", "ops", "id", "attr", "kind", "type_comment"))
+
+
+class _CallFields(dict):
+    """node class -> its fields that may hold a call, found on first sight."""
+
+    def __missing__(self, cls):
+        fields = self[cls] = tuple(f for f in cls._fields if f not in _NO_CALLS)
+        return fields
+
+
+_CALL_FIELDS = _CallFields()
+
+
+def _calls(tree):
+    """The Call nodes under `tree`, in no particular order (a loop that skips the
+    fields holding no call: cheaper than a walk of every node)."""
+    found = []
+    todo = [tree]
+    pop, push, fields_of = todo.pop, todo.append, _CALL_FIELDS
+    ast, call = gast.AST, gast.Call
+    while todo:
+        node = pop()
+        if isinstance(node, call):
+            found.append(node)
+        for field in fields_of[node.__class__]:
+            value = getattr(node, field, None)
+            if isinstance(value, ast):
+                push(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast):
+                        push(item)
+    return found
 
 
 def _real_kind(v):
