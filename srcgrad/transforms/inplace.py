@@ -4,7 +4,8 @@
 `walk_parents(root)` yields (node, parent, field, index) in `treewalk.walk`'s
 breadth-first order, so its reverse visits every node's children before the node
 (the order of a NodeTransformer's post-order rewrites), and `parent_list(root)` lists
-them; `nodes_and_calls(root)` gives the nodes and the Call nodes' entries only;
+them; `nodes_and_calls(root)` gives the nodes (contexts and operators left out) and the
+Call nodes' entries only;
 `put(parent, field, index, node)` puts `node` where the yielded one was.
 """
 import gast
@@ -53,23 +54,17 @@ def parent_list(root):
 
 
 def nodes_and_calls(root):
-    """(every node in `walk`'s order, the `walk_parents` entries of the Call nodes
-    among them in that order): for passes that read every node but rewrite calls
-    only, without an entry per node."""
+    """(the nodes in `walk`'s order but for contexts and operators, the
+    `walk_parents` entries of the Call nodes among them in that order): for passes
+    that inspect expressions and statements but rewrite calls only, without an
+    entry per node. Contexts and operators have no children: leaving them out
+    changes no other node's place in the order."""
     nodes = [root]
     calls = [(root, None, None, None)] if isinstance(root, gast.Call) else []
     push, keep = nodes.append, calls.append
-    ast, call, name = gast.AST, gast.Call, gast.Name
+    ast, call, fields_of = gast.AST, gast.Call, _FIELDS
     for node in nodes:
-        if node.__class__ is name:  # the commonest node: its fields that hold nodes
-            ctx = getattr(node, "ctx", None)
-            if isinstance(ctx, ast):
-                push(ctx)
-            annotation = getattr(node, "annotation", None)
-            if isinstance(annotation, ast):
-                push(annotation)
-            continue
-        for field in node._fields:
+        for field in fields_of[node.__class__]:
             value = getattr(node, field, None)
             if isinstance(value, ast):
                 push(value)
@@ -84,6 +79,21 @@ def nodes_and_calls(root):
                             keep((item, node, field, k))
                     k += 1
     return nodes, calls
+
+
+# fields that hold no node, or only childless ones (expression contexts, operators)
+_SKIPPED = frozenset(("ctx", "op", "ops", "id", "attr", "kind", "type_comment"))
+
+
+class _Fields(dict):
+    """node class -> its fields but the skipped ones, found on first sight."""
+
+    def __missing__(self, cls):
+        fields = self[cls] = tuple(f for f in cls._fields if f not in _SKIPPED)
+        return fields
+
+
+_FIELDS = _Fields()
 
 
 def put(parent, field, index, node):

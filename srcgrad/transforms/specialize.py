@@ -87,7 +87,7 @@ def math_floats(f, resolver, sinks, inp, walked=None):
     if not replay_safe(inp.tree, inp.resolver, immutable=numbers):
         return False
     walked = walked or nodes_and_calls(f)
-    nodes = walked[0]
+    nodes = walked[0]  # walk(f) but for contexts and operators, which neither reads
     if not replay_safe(f, resolver, inp.stack, nodes=nodes):
         return False
     # with or without math, float arithmetic in the adjoint may raise (0.0 ** -0.5)
