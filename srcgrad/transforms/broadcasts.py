@@ -24,7 +24,7 @@ broadcast operand, so every such use sees the same numbers. Static shapes come f
 import gast
 import numpy as np
 
-from .inplace import nodes_and_calls, parent_list, put
+from .inplace import CHILD_FIELDS, nodes_and_calls, parent_list, put
 from .shapes import expr_shape, infer_shapes
 from .syntax import clone, const, name
 from ..treewalk import names, walk
@@ -191,15 +191,37 @@ def _dependent(func, markers, sinks):
             parts.append(s)
     dependent = set()
     for part in parts:
-        # bottom up: walk's order reversed visits children before their parents
-        for n, parent, _, _ in reversed(parent_list(part)):
-            if isinstance(n, gast.Name) and n.id in tainted and \
-                    isinstance(n.ctx, gast.Load):
-                dependent.add(id(n))
-            if parent is not None and id(n) in dependent and \
-                    not _is_sink(parent, sinks):
-                dependent.add(id(parent))
+        _mark_dependent(part, tainted, sinks, dependent)
     return dependent, set(skip), augs, ints
+
+
+def _mark_dependent(part, tainted, sinks, dependent):
+    """Add to `dependent` the ids of the nodes of `part` that load a tainted name,
+    and of their ancestors in `part` up to (not including) a sink's call. Contexts
+    and operators are left out: childless, they load nothing."""
+    nodes, parents = [part], [None]
+    push, up = nodes.append, parents.append
+    ast, fields_of = gast.AST, CHILD_FIELDS
+    for node in nodes:  # breadth first, with each node's parent alongside
+        for field in fields_of[node.__class__]:
+            value = getattr(node, field, None)
+            if isinstance(value, ast):
+                push(value)
+                up(node)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast):
+                        push(item)
+                        up(node)
+    add, name = dependent.add, gast.Name
+    # bottom up: the reverse of breadth-first order visits children before parents
+    for i in range(len(nodes) - 1, -1, -1):
+        n = nodes[i]
+        if isinstance(n, name) and n.id in tainted and isinstance(n.ctx, gast.Load):
+            add(id(n))
+        parent = parents[i]
+        if parent is not None and id(n) in dependent and not _is_sink(parent, sinks):
+            add(id(parent))
 
 
 def _statements(func):

@@ -22,6 +22,7 @@ import gast
 import numpy as np
 
 from .. import runtime
+from .inplace import CHILD_FIELDS
 from .syntax import dotted_path, popped_list
 from .kinds import infer_kinds
 
@@ -93,27 +94,12 @@ def _calls_a_helper(func, resolver):
     return False
 
 
-# fields that hold no node, or only childless ones (contexts, operators)
-_NO_CALLS = frozenset(("ctx", "op", "ops", "id", "attr", "kind", "type_comment"))
-
-
-class _CallFields(dict):
-    """node class -> its fields that may hold a call, found on first sight."""
-
-    def __missing__(self, cls):
-        fields = self[cls] = tuple(f for f in cls._fields if f not in _NO_CALLS)
-        return fields
-
-
-_CALL_FIELDS = _CallFields()
-
-
 def _calls(tree):
     """The Call nodes under `tree`, in no particular order (a loop that skips the
     fields holding no call: cheaper than a walk of every node)."""
     found = []
     todo = [tree]
-    pop, push, fields_of = todo.pop, todo.append, _CALL_FIELDS
+    pop, push, fields_of = todo.pop, todo.append, CHILD_FIELDS
     ast, call = gast.AST, gast.Call
     while todo:
         node = pop()
