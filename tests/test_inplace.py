@@ -41,3 +41,36 @@ def test_put_replaces_in_a_field_and_in_a_list():
         elif isinstance(node, gast.Assign) and node is tree.body[1]:
             inplace.put(parent, field, index, gast.Expr(value=two))  # Module.body[1]
     assert ast.unparse(gast.gast_to_ast(tree)).split("\n") == ["a = 1", "2"]
+
+
+def test_parent_list_is_walk_parents_as_a_list():
+    for tree in _trees():
+        listed = inplace.parent_list(tree)
+        walked = list(inplace.walk_parents(tree))
+        assert len(listed) == len(walked)
+        for a, b in zip(listed, walked):
+            assert a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:]
+
+
+def test_nodes_and_calls_are_walk_and_its_call_entries():
+    for tree in _trees():
+        nodes, calls = inplace.nodes_and_calls(tree)
+        walked = list(inplace.walk_parents(tree))
+        leaves = (gast.expr_context, gast.operator, gast.unaryop, gast.cmpop,
+                  gast.boolop)
+        assert [id(n) for n in nodes] == [
+            id(e[0]) for e in walked if not isinstance(e[0], leaves)]
+        wanted = [e for e in walked if isinstance(e[0], gast.Call)]
+        assert len(calls) == len(wanted)
+        for a, b in zip(calls, wanted):
+            assert a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:]
+    call = gast.parse("f(x)").body[0].value
+    assert inplace.nodes_and_calls(call)[1] == [(call, None, None, None)]
+
+
+def test_complexes_calls_are_the_call_nodes_of_a_walk():
+    from srcgrad.transforms import complexes
+    for tree in _trees():
+        wanted = {id(n) for n in treewalk.walk(tree) if isinstance(n, gast.Call)}
+        found = complexes._calls(tree)
+        assert len(found) == len(wanted) and {id(n) for n in found} == wanted

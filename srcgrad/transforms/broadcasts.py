@@ -24,10 +24,10 @@ broadcast operand, so every such use sees the same numbers. Static shapes come f
 import gast
 import numpy as np
 
-from .inplace import put, walk_parents
+from .inplace import CHILD_FIELDS, nodes_and_calls, parent_list, put
 from .shapes import expr_shape, infer_shapes
 from .syntax import clone, const, name
-from ..treewalk import walk
+from ..treewalk import names, walk
 
 # Trials rewrite `func` in place (each site swapped for a marker name in its parent)
 # and undo a failed trial, instead of copying the whole function per trial; the
@@ -38,17 +38,18 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
     """Rewrite `func` in place; return whether anything was dropped. `fixed`: the
     primal names' shapes (restores give a primal name back a value of its own shape);
     `sinks`: names of helpers whose first argument may be any broadcastable value;
-    `walked`: `walk_parents(func)` as a list, if the caller has it.
+    `walked`: `nodes_and_calls(func)`, if the caller has it.
     Tries all sites at once, then one at a time (each success removes a site)."""
     dropped = False
+    memo = {}  # the shapes of the statements no trial changed are inferred once
     while True:
-        sites = [(n, parent, field, index)
-                 for n, parent, field, index in walked or walk_parents(func)
-                 if _is_broadcast(n, resolver)]
+        sites = [e for e in (walked or nodes_and_calls(func))[1]
+                 if _is_broadcast(e[0], resolver)]
         walked = None  # a drop changes func
         if not sites:
             return dropped
-        before = infer_shapes(func, arg_shapes, resolver, fixed)
+        changes = _holders(func, sites)
+        before = infer_shapes(func, arg_shapes, resolver, fixed, memo)
         # a site is a node: one shared by two parents is dropped in both at once
         singles = [[s for s in sites if s[0] is node] for node, *_ in sites[:_MAX_SINGLE]]
         for chosen in [sites] + (singles if len(sites) > 1 else []):
@@ -57,7 +58,9 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
                 continue
             old = {**before, **{m: shape for m, shape in markers.items()}}
             start = {**arg_shapes, **{m: () for m in markers}}  # now a scalar
-            after = infer_shapes(func, start, resolver, fixed)
+            _forget(memo, changes, chosen)
+            after = infer_shapes(func, start, resolver, fixed, memo)
+            _forget(memo, changes, chosen)  # rewritten again below, either way
             if _safe(func, set(markers), old, after, resolver, sinks):
                 for node, parent, field, index in chosen:
                     put(parent, field, index, _scalar(node))
@@ -69,6 +72,32 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
             return dropped
         if len(chosen) == len(sites):
             return True  # every site is gone: a new walk would find none
+
+
+def _holders(func, sites):
+    """{id(site node): the statements holding it, innermost first}: for a site held
+    directly by a statement (the usual `d = np.broadcast_to(...)`), that statement,
+    and otherwise all of them. (infer_shapes reads the innermost one only: a
+    compound statement's assignments do not depend on what its body holds.)"""
+    if all(isinstance(parent, gast.stmt) for _, parent, *_ in sites):
+        return {id(node): [parent] for node, parent, *_ in sites}
+    up = {id(n): parent for n, parent, *_ in parent_list(func)}
+    holders = {}
+    for node, *_ in sites:
+        found, n = [], node
+        while n is not None:
+            if isinstance(n, gast.stmt):
+                found.append(n)
+            n = up.get(id(n))
+        holders[id(node)] = found
+    return holders
+
+
+def _forget(memo, holders, chosen):
+    """Drop the memo's entries for the statements that hold a chosen site."""
+    for node, *_ in chosen:
+        for s in holders[id(node)]:
+            memo.pop(id(s), None)
 
 
 _MAX_SINGLE = 8  # sites tried one by one (compile time stays bounded)
@@ -162,15 +191,37 @@ def _dependent(func, markers, sinks):
             parts.append(s)
     dependent = set()
     for part in parts:
-        # bottom up: walk's order reversed visits children before their parents
-        for n, parent, _, _ in reversed(list(walk_parents(part))):
-            if isinstance(n, gast.Name) and n.id in tainted and \
-                    isinstance(n.ctx, gast.Load):
-                dependent.add(id(n))
-            if parent is not None and id(n) in dependent and \
-                    not _is_sink(parent, sinks):
-                dependent.add(id(parent))
+        _mark_dependent(part, tainted, sinks, dependent)
     return dependent, set(skip), augs, ints
+
+
+def _mark_dependent(part, tainted, sinks, dependent):
+    """Add to `dependent` the ids of the nodes of `part` that load a tainted name,
+    and of their ancestors in `part` up to (not including) a sink's call. Contexts
+    and operators are left out: childless, they load nothing."""
+    nodes, parents = [part], [None]
+    push, up = nodes.append, parents.append
+    ast, fields_of = gast.AST, CHILD_FIELDS
+    for node in nodes:  # breadth first, with each node's parent alongside
+        for field in fields_of[node.__class__]:
+            value = getattr(node, field, None)
+            if isinstance(value, ast):
+                push(value)
+                up(node)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast):
+                        push(item)
+                        up(node)
+    add, name = dependent.add, gast.Name
+    # bottom up: the reverse of breadth-first order visits children before parents
+    for i in range(len(nodes) - 1, -1, -1):
+        n = nodes[i]
+        if isinstance(n, name) and n.id in tainted and isinstance(n.ctx, gast.Load):
+            add(id(n))
+        parent = parents[i]
+        if parent is not None and id(n) in dependent and not _is_sink(parent, sinks):
+            add(id(parent))
 
 
 def _statements(func):
@@ -195,6 +246,9 @@ def _statements(func):
 
 def _reads(expr, sinks):
     """(the names `expr` loads outside sinks, all the names it loads)."""
+    loaded = names(expr, gast.Load)
+    if loaded.isdisjoint(sinks):
+        return loaded, loaded  # a sink's call loads its name: there is none in expr
     outside, inside = set(), set()
     todo = [(expr, False)]
     while todo:

@@ -22,9 +22,9 @@ import gast
 import numpy as np
 
 from .. import runtime
-from .syntax import popped_list
+from .inplace import CHILD_FIELDS
+from .syntax import dotted_path, popped_list
 from .kinds import infer_kinds
-from ..treewalk import walk
 
 REAL = "real"
 
@@ -79,10 +79,41 @@ def drop_real_helpers(func, arg_kinds, resolver, stack):
 
 
 def _calls_a_helper(func, resolver):
-    for n in walk(func):  # a plain loop: a generator under any() costs a frame per node
-        if isinstance(n, gast.Call) and id(resolver.static_object(n.func)) in _HELPERS:
+    # a call's function resolves by its dotted path alone (the same globals throughout
+    # one compile): each distinct path is looked up once, not once per call
+    helper_path = {}
+    for n in _calls(func):
+        path = dotted_path(n.func)
+        if path is None:
+            continue
+        known = helper_path.get(path)
+        if known is None:
+            known = helper_path[path] = id(resolver.static_object(n.func)) in _HELPERS
+        if known:
             return True
     return False
+
+
+def _calls(tree):
+    """The Call nodes under `tree`, in no particular order (a loop that skips the
+    fields holding no call: cheaper than a walk of every node)."""
+    found = []
+    todo = [tree]
+    pop, push, fields_of = todo.pop, todo.append, CHILD_FIELDS
+    ast, call = gast.AST, gast.Call
+    while todo:
+        node = pop()
+        if isinstance(node, call):
+            found.append(node)
+        for field in fields_of[node.__class__]:
+            value = getattr(node, field, None)
+            if isinstance(value, ast):
+                push(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast):
+                        push(item)
+    return found
 
 
 def _real_kind(v):

@@ -3,7 +3,9 @@
 
 `walk_parents(root)` yields (node, parent, field, index) in `treewalk.walk`'s
 breadth-first order, so its reverse visits every node's children before the node
-(the order of a NodeTransformer's post-order rewrites);
+(the order of a NodeTransformer's post-order rewrites), and `parent_list(root)` lists
+them; `nodes_and_calls(root)` gives the nodes (contexts and operators left out) and the
+Call nodes' entries only;
 `put(parent, field, index, node)` puts `node` where the yielded one was.
 """
 import gast
@@ -28,6 +30,70 @@ def walk_parents(root):
                     if isinstance(item, gast.AST):
                         todo.append((item, node, field, k))
         yield entry
+
+
+def parent_list(root):
+    """`list(walk_parents(root))`, built without a generator step per node (a list
+    read while it grows is the breadth-first queue, never shifted)."""
+    found = [(root, None, None, None)]
+    push = found.append
+    ast = gast.AST
+    for entry in found:
+        node = entry[0]
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, ast):
+                push((value, node, field, None))
+            elif isinstance(value, list):
+                k = 0
+                for item in value:
+                    if isinstance(item, ast):
+                        push((item, node, field, k))
+                    k += 1
+    return found
+
+
+def nodes_and_calls(root):
+    """(the nodes in `walk`'s order but for contexts and operators, the
+    `walk_parents` entries of the Call nodes among them in that order): for passes
+    that inspect expressions and statements but rewrite calls only, without an
+    entry per node. Contexts and operators have no children: leaving them out
+    changes no other node's place in the order."""
+    nodes = [root]
+    calls = [(root, None, None, None)] if isinstance(root, gast.Call) else []
+    push, keep = nodes.append, calls.append
+    ast, call, fields_of = gast.AST, gast.Call, CHILD_FIELDS
+    for node in nodes:
+        for field in fields_of[node.__class__]:
+            value = getattr(node, field, None)
+            if isinstance(value, ast):
+                push(value)
+                if isinstance(value, call):
+                    keep((value, node, field, None))
+            elif isinstance(value, list):
+                k = 0
+                for item in value:
+                    if isinstance(item, ast):
+                        push(item)
+                        if isinstance(item, call):
+                            keep((item, node, field, k))
+                    k += 1
+    return nodes, calls
+
+
+# fields that hold no node, or only childless ones (expression contexts, operators)
+_SKIPPED = frozenset(("ctx", "op", "ops", "id", "attr", "kind", "type_comment"))
+
+
+class _Fields(dict):
+    """node class -> its fields but the skipped ones, found on first sight."""
+
+    def __missing__(self, cls):
+        fields = self[cls] = tuple(f for f in cls._fields if f not in _SKIPPED)
+        return fields
+
+
+CHILD_FIELDS = _Fields()  # what a fast walk reads of each class
 
 
 def put(parent, field, index, node):

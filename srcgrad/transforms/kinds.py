@@ -11,7 +11,7 @@ at the fixpoint, its targets become unknown and the iteration resumes.
 import gast
 
 from .syntax import all_names, statements
-from ..treewalk import walk
+from ..treewalk import name_nodes
 
 
 def infer_kinds(func, env, kind_of, skip=lambda s: False):
@@ -37,7 +37,7 @@ def infer_kinds(func, env, kind_of, skip=lambda s: False):
     # again what they did, which changes nothing): the same sweeps without repeats.
     waits, readers = [], {}
     for i, (_, value) in enumerate(assigns):
-        names = [n for n in walk(value) if isinstance(n, gast.Name)]
+        names = name_nodes(value)  # walk(value)'s Name nodes, as a list
         waits.append({n.id for n in names if isinstance(n.ctx, gast.Load) and
                       n.id in assigned})
         for n in {n.id for n in names}:

@@ -18,11 +18,17 @@ from .syntax import statements
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 
 
-def infer_shapes(tree, arg_shapes, resolver, fixed=None):
+def infer_shapes(tree, arg_shapes, resolver, fixed=None, memo=None):
     """`fixed`: names whose shapes are known already (every assignment to them keeps
-    that shape); used for generated code, where the primal names keep their shapes."""
+    that shape); used for generated code, where the primal names keep their shapes.
+    `memo`: a dict kept by a caller that infers again on the same tree with the same
+    resolver: each statement's result, reused where it looks up the same shape objects
+    again; the caller deletes `memo[id(s)]` for each statement `s` it changes."""
     body = list(statements(tree.body))
     ints = {s.target.id for s in body if isinstance(s, gast.For)}
+    if memo is not None and memo.get(_INTS) != ints:
+        memo.clear()  # the loop counters are part of every statement's inputs
+        memo[_INTS] = ints
     env = _Recorder({k: v for k, v in arg_shapes.items() if v is not None})
     fixed = fixed or {}
     env.update(fixed)
@@ -33,6 +39,11 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None):
     # same shape again, which changes nothing): the same sweeps, without the repeats.
     readers = {}
     dirty = [True] * len(body)
+    # what a statement gives a fixed name is never used: such statements go unread
+    for i, s in enumerate(body):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and \
+                s.targets[0].id in fixed:
+            dirty[i] = False
     # a name only ever goes absent -> known -> unknown, so this reaches the fixpoint
     changed = True
     while changed:
@@ -41,9 +52,21 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None):
             if not dirty[i]:
                 continue
             dirty[i] = False
-            env.seen = set()
-            assigned = _assigned(s, env, resolver, ints)
-            for n in env.seen:
+            assigned = None
+            if memo is not None:
+                # a statement's names and shapes are a function of the statement
+                # and of the values it looked up: the same objects, the same result
+                known = memo.get(id(s))
+                if known is not None and known[0] is s and all(
+                        dict_get(env, k) is v for k, v in known[1]):
+                    seen, assigned = (k for k, _ in known[1]), known[2]
+            if assigned is None:
+                env.seen = set()
+                assigned = _assigned(s, env, resolver, ints)
+                seen = env.seen
+                if memo is not None:
+                    memo[id(s)] = (s, [(k, dict_get(env, k)) for k in seen], assigned)
+            for n in seen:
                 readers.setdefault(n, set()).add(i)
             for name_, shape in assigned:
                 if name_ in conflict or name_ in fixed:
@@ -62,6 +85,10 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None):
                     dirty[j] = True
                     changed = True
     return dict(env)
+
+
+_INTS = "loop counters"  # the memo's key for the `ints` its entries were made with
+dict_get = dict.get  # a lookup that a _Recorder does not note
 
 
 class _Recorder(dict):

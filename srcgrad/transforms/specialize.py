@@ -17,7 +17,7 @@ from ..errors import RuntimeRefusal, SrcgradError
 from ..resolve import Resolver
 from .broadcasts import drop_broadcasts
 from .dtypes import float64_names, is_float64, is_product
-from .inplace import put, walk_parents
+from .inplace import nodes_and_calls, put
 from .optimize import optimize
 from .replay import replay_safe
 from .scalars import is_python_float, python_numbers, use_math
@@ -61,9 +61,9 @@ def compact(functions, roles, inp):
         else:
             arg_shapes = dict(zip(inp.params, spec.shapes))
         # one walk of f serves each pass below until one of them changes f
-        walked = list(walk_parents(f))
+        walked = nodes_and_calls(f)
         resolver = Resolver(inp.scope, {
-            n.id for n, *_ in walked
+            n.id for n in walked[0]
             if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))})
         if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks, walked):
             optimize(f, inp.pure_call, keep=inp.keep)
@@ -81,14 +81,13 @@ def math_floats(f, resolver, sinks, inp, walked=None):
     Python-float gradients to float arguments go. Only where the user's function
     and this code can run again unobserved (the result: whether they can): the
     fallback for what `math` and plain floats raise runs them again
-    (with_numpy_fallback). `walked`: `walk_parents(f)` as a list, if the caller has
-    it."""
+    (with_numpy_fallback). `walked`: `nodes_and_calls(f)`, if the caller has it."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
     numbers = python_numbers(inp.tree, kinds, inp.resolver, None)
     if not replay_safe(inp.tree, inp.resolver, immutable=numbers):
         return False
-    walked = walked or list(walk_parents(f))
-    nodes = [e[0] for e in walked]
+    walked = walked or nodes_and_calls(f)
+    nodes = walked[0]  # walk(f) but for contexts and operators, which neither reads
     if not replay_safe(f, resolver, inp.stack, nodes=nodes):
         return False
     # with or without math, float arithmetic in the adjoint may raise (0.0 ** -0.5)
@@ -105,26 +104,70 @@ def math_floats(f, resolver, sinks, inp, walked=None):
 def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
     """Return a gradient without `cast_like` where it is statically a fresh float64
     array of its float64 argument's shape: then the cast would return it as is.
-    Returns whether any cast went. `walked`: `walk_parents(f)` as a list, if the
-    caller has it."""
+    Returns whether any cast went. `walked`: `nodes_and_calls(f)`, if the caller
+    has it."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
     f64 = np.dtype(np.float64).str
     if not any(kinds[w] == f64 and shape for w, shape in zip(inp.params, inp.spec.shapes)):
         return False  # `plain` below holds for no parameter: nothing to infer
-    walked = walked or list(walk_parents(f))
-    nodes = [e[0] for e in walked]
+    walked = walked or nodes_and_calls(f)
+    nodes = walked[0]
     # the calls drop_casts may rewrite (a call's function changes only if it is a
     # call that drop_casts rewrites), and the names they may cast: their first
     # arguments, or an inner cast's once it goes
-    calls = [n for n in nodes if isinstance(n, gast.Call) and (
-        isinstance(n.func, gast.Name) and n.func.id in sinks or
-        isinstance(n.func, gast.Call))]
+    calls = [n for n, *_ in walked[1] if
+             isinstance(n.func, gast.Name) and n.func.id in sinks or
+             isinstance(n.func, gast.Call)]
     if not calls:
         return False
     cast = {c.args[0].id for c in calls if c.args and isinstance(c.args[0], gast.Name)}
-    shapes = infer_shapes(f, arg_shapes, resolver, inp.shapes)
-    float64s = float64_names(f, kinds, resolver)
-    # the aliasing facts `fresh` reads, for the cast names only
+    # The facts are inferred on first use, which must come before drop_casts
+    # rewrites anything: a cast goes only after `plain` held for it, which read
+    # "shapes" and then "float64s", and the aliasing facts come with the latter.
+    # Where every cast fails the shape test, the others are never inferred.
+    facts = {}
+
+    def fact(key):
+        if key not in facts:
+            if key == "shapes":
+                facts[key] = infer_shapes(f, arg_shapes, resolver, inp.shapes)
+            else:
+                facts["float64s"] = float64_names(f, kinds, resolver)
+                facts["aliasing"] = _aliasing(nodes, cast)
+        return facts[key]
+
+    def fresh(expr, top=True):
+        """Whether `expr` is a new array no other name refers to."""
+        if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
+            return True
+        if isinstance(expr, gast.Call):
+            func = expr.func
+            if isinstance(func, gast.Attribute) and func.attr in ("sum", "mean", "copy"):
+                return True
+            obj = resolver.static_object(func)
+            return not expr.keywords and (
+                isinstance(obj, np.ufunc) or is_product(obj))
+        if isinstance(expr, gast.Name) and top and expr.id not in kinds:
+            loads, values = fact("aliasing")
+            if loads.get(expr.id) != 1:
+                return False
+            # every value it ever holds is fresh (`n = n + e` and `n += e` keep it so)
+            defs = values.get(expr.id, [])
+            return bool(defs) and all(d is not None and fresh(d, False) for d in defs)
+        return False
+
+    def plain(g, w):
+        shape = inp.spec.shapes[inp.params.index(w)]
+        return kinds[w] == f64 and shape and \
+            expr_shape(g, fact("shapes"), resolver) == shape and \
+            is_float64(g, fact("float64s"), resolver) and fresh(g)
+    return drop_casts(f, sinks, kinds, plain, walked)
+
+
+def _aliasing(nodes, cast):
+    """The aliasing facts uncast's `fresh` reads, for the `cast` names only: how
+    often each is loaded, and the values assigned to it (None: it is a part of a
+    bigger target). `nodes`: walk(f)."""
     loads, values = {}, {}
     # `n = n + e` reads n into arithmetic, which makes a new array: no alias of n
     inside_own = {id(m) for a in nodes if isinstance(a, gast.Assign) and
@@ -151,39 +194,15 @@ def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
                 n.target.id in cast:
             values.setdefault(n.target.id, []).append(gast.BinOp(
                 left=n.target, op=n.op, right=n.value))
-
-    def fresh(expr, top=True):
-        """Whether `expr` is a new array no other name refers to."""
-        if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
-            return True
-        if isinstance(expr, gast.Call):
-            func = expr.func
-            if isinstance(func, gast.Attribute) and func.attr in ("sum", "mean", "copy"):
-                return True
-            obj = resolver.static_object(func)
-            return not expr.keywords and (
-                isinstance(obj, np.ufunc) or is_product(obj))
-        if isinstance(expr, gast.Name) and top and loads.get(expr.id) == 1 and \
-                expr.id not in kinds:
-            # every value it ever holds is fresh (`n = n + e` and `n += e` keep it so)
-            defs = values.get(expr.id, [])
-            return bool(defs) and all(d is not None and fresh(d, False) for d in defs)
-        return False
-
-    def plain(g, w):
-        shape = inp.spec.shapes[inp.params.index(w)]
-        return kinds[w] == f64 and shape and \
-            expr_shape(g, shapes, resolver) == shape and \
-            is_float64(g, float64s, resolver) and fresh(g)
-    return drop_casts(f, sinks, kinds, plain, walked)
+    return loads, values
 
 
 def drop_casts(f, sinks, params, plain, walked=None):
     """Replace `cast_like(g, w)` for a parameter `w` by `g` where plain(g, w) holds:
     the cast would return g as it is; return whether any went. `walked`:
-    `walk_parents(f)` as a list, if the caller has it. Inner calls go first, as in a
+    `nodes_and_calls(f)`, if the caller has it. Inner calls go first, as in a
     NodeTransformer's visit: an outer cast sees its argument rewritten already."""
-    calls = [e for e in (walked or walk_parents(f)) if isinstance(e[0], gast.Call)]
+    calls = (walked or nodes_and_calls(f))[1]
     dropped = False
     for node, parent, field, index in reversed(calls):
         if parent is not None and isinstance(node.func, gast.Name) and \
