@@ -153,20 +153,21 @@ class _Counts:
 def _blocks(node):
     """[(owner, field, block)] of every non-empty statement list (body, orelse) in
     `node`, in pre-order: a block before the blocks nested in its statements."""
+    # A stack, not a recursive closure: a closure that calls itself is a reference
+    # cycle, and `out` (every block, which _dead_code replaces) would then stay alive
+    # until the garbage collector runs, paused while compiling.
     out = []
-
-    def visit(node):
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if block.__class__ is list and block and isinstance(block[0], gast.stmt):
-                out.append((node, field, block))
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        children = []
         for field in ("body", "orelse"):
             block = getattr(node, field, None)
             if block.__class__ is list:
-                for child in block:
-                    if child.__class__ in _COMPOUND:
-                        visit(child)
-    visit(node)
+                if block and isinstance(block[0], gast.stmt):
+                    out.append((node, field, block))
+                children.extend(child for child in block if child.__class__ in _COMPOUND)
+        stack.extend(reversed(children))
     return out
 
 
@@ -283,6 +284,9 @@ def _constants(func, keep, counts, unchanged=False):
                 if new is not value:
                     setattr(n, field, new)
     visit(func)
+    # child and visit call each other through their cells: a reference cycle, which
+    # the paused garbage collector would free only after the compile
+    visit = child = None
     return changed[0]
 
 
@@ -399,6 +403,7 @@ def _rewrite_reads(stmt, name, make, limit):
             visit(stmt.value)
     else:
         visit(stmt)
+    visit = None  # it calls itself through its cell: break the cycle (see _constants)
     return count
 
 
