@@ -285,8 +285,9 @@ def _constants(func, keep, counts, unchanged=False):
                     setattr(n, field, new)
     visit(func)
     # child and visit call each other through their cells: a reference cycle, which
-    # the paused garbage collector would free only after the compile
-    visit = child = None
+    # the paused garbage collector would free only after the compile (clearing one
+    # cell breaks it)
+    visit = None
     return changed[0]
 
 
