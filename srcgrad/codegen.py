@@ -107,7 +107,8 @@ def to_ast(node, make_comment, loads=None):
             ctx = node.ctx
             if add_load is not None and ctx.__class__ is _GLoad:
                 add_load(node.id)
-            return ast.Name(node.id, convert(ctx))
+            shared, fields = _TABLE[ctx.__class__]
+            return ast.Name(node.id, shared if fields is None else convert(ctx))
         special = _SPECIAL.get(cls)
         if special is not None:
             return special(node, convert, block, generic)
@@ -117,6 +118,8 @@ def to_ast(node, make_comment, loads=None):
         """A node of the `ast` class of the same name, with the same fields."""
         cls = node.__class__
         target, fields = _TABLE[cls]
+        if fields is None:  # a context or operator: one shared node (as ast.parse does)
+            return target
         if target is None:  # not a node of `ast`: dropped, as gast does
             return None
         new = target()
@@ -147,15 +150,25 @@ def to_ast(node, make_comment, loads=None):
 
 
 class _Table(dict):
-    """gast class -> (its `ast` class or None, ((field, is a block), ...))."""
+    """gast class -> (its `ast` class or None, ((field, is a block), ...)), or for an
+    expression context or operator (no fields, no attributes), (the one `ast` node
+    that stands for every one of them, None): the printer only reads their class."""
 
     def __missing__(self, cls):
-        entry = self[cls] = (getattr(ast, cls.__name__, None),
-                             tuple((f, f in ("body", "orelse")) for f in cls._fields))
+        target = getattr(ast, cls.__name__, None)
+        if cls in _SHARED and target is not None:
+            entry = self[cls] = (target(), None)
+        else:
+            entry = self[cls] = (target, tuple((f, f in ("body", "orelse"))
+                                               for f in cls._fields))
         return entry
 
 
 _TABLE = _Table()
+_SHARED = frozenset(c for base in (gast.expr_context, gast.operator, gast.unaryop,
+                                   gast.cmpop, gast.boolop)
+                    for c in base.__subclasses__()  # (ast's own classes too)
+                    if getattr(gast, c.__name__, None) is c and not c._fields)
 
 
 def _value(value, convert):
