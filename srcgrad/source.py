@@ -5,6 +5,7 @@ column numbers that refer to the real file (so errors and comments point at the 
 lines). Lambdas become a FunctionDef whose body is a single `return`.
 """
 import __future__
+import ast
 import inspect
 import linecache
 import textwrap
@@ -94,19 +95,45 @@ def forget():
 
 
 _module_codes = {}  # (filename, hash of its lines, flags) -> set of code objects
+_module_asts = {}   # the same key -> the file's `ast` module (None: does not parse)
+
+
+def _file_key(code, filename):
+    """(the key of the file's text as linecache holds it now, with the code's future
+    flags, and that text's lines)."""
+    lines = linecache.getlines(filename)
+    return (filename, hash(tuple(lines)), code.co_flags & _FUTURE_FLAGS), lines
+
+
+def _file_ast(key, lines):
+    """The `ast` module of the file's text (parsed with the code's future flags), or
+    None when it does not parse; kept for the file's other functions and for
+    _check_current, which compiles it."""
+    if key in _module_asts:
+        return _module_asts[key]
+    try:
+        module = compile("".join(lines), key[0], "exec", flags=key[2] | ast.PyCF_ONLY_AST,
+                         dont_inherit=True)
+    except (SyntaxError, ValueError):
+        module = None
+    if len(_module_asts) > 32:
+        _module_asts.clear()
+    _module_asts[key] = module
+    return module
 
 
 def _check_current(fn, code, filename):
     """Refuse unless the text linecache holds for `filename` compiles to `code`, so
     the tree srcgrad differentiates is the source of the code that runs."""
-    lines = linecache.getlines(filename)
-    flags = code.co_flags & _FUTURE_FLAGS
-    key = (filename, hash(tuple(lines)), flags)
+    key, lines = _file_key(code, filename)
+    flags = key[2]
     codes = _module_codes.get(key)
     if codes is None:
         codes = set()
-        try:
-            top = compile("".join(lines), filename, "exec", flags=flags, dont_inherit=True)
+        module = _file_ast(key, lines) if lines else None
+        try:  # compiled from its parsed module: the same code as from the text
+            top = compile(module, filename, "exec", flags=flags, dont_inherit=True) \
+                if module is not None else None
         except (SyntaxError, ValueError):
             top = None
         stack = [top] if top is not None else []
@@ -143,6 +170,17 @@ def _unavailable(fn, filename, lineno):
 
 
 def _def_tree(fn, code, filename):
+    # The def is found in the file's parsed module (what _check_current compiles
+    # next) by its first line and name: no tokenizing of the file to find the block's
+    # end (inspect.getblock) and no second parse; its nodes carry the file's lines
+    # and columns as they are.
+    key, lines = _file_key(code, filename)
+    module = _file_ast(key, lines) if lines else None
+    node = _find_def(module, code) if module is not None else None
+    if node is not None:
+        tree = gast.ast_to_gast(node)
+        tree.decorator_list = []
+        return tree
     try:  # of the code object: inspect would follow a decorator's __wrapped__
         lines, start = inspect.getsourcelines(code)
     except (OSError, TypeError):
@@ -164,6 +202,35 @@ def _def_tree(fn, code, filename):
         _shift_columns(tree, indent)
     tree.decorator_list = []
     return tree
+
+
+def _find_def(module, code):
+    """The one def in `module` whose first line (its first decorator's, else its
+    own) is the code's first line and whose name is the code's, or None. Only the
+    statements whose lines hold that line are entered."""
+    line, name = code.co_firstlineno, code.co_name
+    found = []
+    todo = list(module.body)
+    while todo:
+        node = todo.pop()
+        first = getattr(node, "lineno", None)
+        if first is not None:  # (a match case has no lines: entered)
+            decorators = getattr(node, "decorator_list", None)
+            if decorators:
+                first = decorators[0].lineno
+            if not first <= line <= node.end_lineno:
+                continue
+            if first == line and node.__class__ in _DEFS and node.name == name:
+                found.append(node)
+        for field in _BLOCK_FIELDS:
+            block = getattr(node, field, None)
+            if block:
+                todo.extend(block)
+    return found[0] if len(found) == 1 else None
+
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def _indent_removed(text, dedented):
