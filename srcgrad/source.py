@@ -91,8 +91,9 @@ def get(fn):
 
 
 def forget():
-    """Drop the trees kept per code object (srcgrad.clear_cache)."""
+    """Drop the trees kept per code object and per file (srcgrad.clear_cache)."""
     _code_trees.clear()
+    _module_asts.clear()
 
 
 _module_codes = {}  # (filename, hash of its lines, flags) -> set of code objects
@@ -117,8 +118,8 @@ def _file_ast(key, lines):
                          dont_inherit=True)
     except (SyntaxError, ValueError):
         module = None
-    if len(_module_asts) > 32:
-        _module_asts.clear()
+    if len(_module_asts) >= 8:  # a few files' trees (a module's functions and callees
+        _module_asts.clear()     # are read one after the other), not every file's
     _module_asts[key] = module
     return module
 
