@@ -81,23 +81,22 @@ def get(fn):
     if tree is not None:
         return FunctionSource(fn, tree, filename)
     linecache.checkcache(filename)  # read the file as it is now, then compare below
+    parsed = None
     if code.co_name == "<lambda>":
         tree = _lambda_tree(fn, code, filename)
     else:
-        tree = _def_tree(fn, code, filename)
-    _check_current(fn, code, filename)
+        tree, parsed = _def_tree(fn, code, filename)
+    _check_current(fn, code, filename, parsed)
     _code_trees[code] = tree
     return FunctionSource(fn, tree, filename)
 
 
 def forget():
-    """Drop the trees kept per code object and per file (srcgrad.clear_cache)."""
+    """Drop the trees kept per code object (srcgrad.clear_cache)."""
     _code_trees.clear()
-    _module_asts.clear()
 
 
 _module_codes = {}  # (filename, hash of its lines, flags) -> set of code objects
-_module_asts = {}   # the same key -> the file's `ast` module (None: does not parse)
 
 
 def _file_key(code, filename):
@@ -109,33 +108,31 @@ def _file_key(code, filename):
 
 def _file_ast(key, lines):
     """The `ast` module of the file's text (parsed with the code's future flags), or
-    None when it does not parse; kept for the file's other functions and for
-    _check_current, which compiles it."""
-    if key in _module_asts:
-        return _module_asts[key]
+    None when it does not parse. Not kept: a big file's tree would stay alive (and be
+    traversed by the collector) for one function's sake."""
     try:
-        module = compile("".join(lines), key[0], "exec", flags=key[2] | ast.PyCF_ONLY_AST,
-                         dont_inherit=True)
+        return compile("".join(lines), key[0], "exec", flags=key[2] | ast.PyCF_ONLY_AST,
+                       dont_inherit=True)
     except (SyntaxError, ValueError):
-        module = None
-    if len(_module_asts) >= 8:  # a few files' trees (a module's functions and callees
-        _module_asts.clear()     # are read one after the other), not every file's
-    _module_asts[key] = module
-    return module
+        return None
 
 
-def _check_current(fn, code, filename):
+def _check_current(fn, code, filename, parsed=None):
     """Refuse unless the text linecache holds for `filename` compiles to `code`, so
-    the tree srcgrad differentiates is the source of the code that runs."""
+    the tree srcgrad differentiates is the source of the code that runs. `parsed`:
+    (key, module) of the file's text as _def_tree parsed it, compiled rather than the
+    text if the text is still the same."""
     key, lines = _file_key(code, filename)
     flags = key[2]
     codes = _module_codes.get(key)
     if codes is None:
         codes = set()
-        module = _file_ast(key, lines) if lines else None
-        try:  # compiled from its parsed module: the same code as from the text
-            top = compile(module, filename, "exec", flags=flags, dont_inherit=True) \
-                if module is not None else None
+        try:  # from the parsed module when there is one: the same code as from the text
+            if parsed is not None and parsed[0] == key and parsed[1] is not None:
+                top = compile(parsed[1], filename, "exec", flags=flags, dont_inherit=True)
+            else:
+                top = compile("".join(lines), filename, "exec", flags=flags,
+                              dont_inherit=True)
         except (SyntaxError, ValueError):
             top = None
         stack = [top] if top is not None else []
@@ -172,6 +169,8 @@ def _unavailable(fn, filename, lineno):
 
 
 def _def_tree(fn, code, filename):
+    """(the def's gast tree, (key, the file's parsed module) for _check_current, or None
+    when the def was read by inspect)."""
     # The def is found in the file's parsed module (what _check_current compiles
     # next) by its first line and name: no tokenizing of the file to find the block's
     # end (inspect.getblock) and no second parse; its nodes carry the file's lines
@@ -182,7 +181,7 @@ def _def_tree(fn, code, filename):
     if node is not None:
         tree = to_gast(node)
         tree.decorator_list = []
-        return tree
+        return tree, (key, module)
     try:  # of the code object: inspect would follow a decorator's __wrapped__
         lines, start = inspect.getsourcelines(code)
     except (OSError, TypeError):
@@ -203,7 +202,7 @@ def _def_tree(fn, code, filename):
     if indent:
         _shift_columns(tree, indent)
     tree.decorator_list = []
-    return tree
+    return tree, None
 
 
 def _find_def(module, code):
