@@ -61,10 +61,20 @@ def _is_comment(node):
 
 def to_source(tree):
     """Source text of `tree`; comment statements (syntax.comment) become `# ...` lines."""
+    return print_ast(printable(tree))
+
+
+def printable(tree, loads=None):
+    """The `ast` tree `print_ast` prints for gast `tree` (empty blocks given a `pass`,
+    comment statements made printable comments); the ids of the names it reads (Name
+    nodes in a Load context; not a comment's marker) are added to the set `loads`."""
     fill_empty_blocks(tree)
-    module = to_ast(tree, _comment_statement)
-    text = astor.to_source(module, source_generator_class=_Printer)
-    return text.lstrip("\n")
+    return to_ast(tree, _comment_statement, loads)
+
+
+def print_ast(module):
+    """The source text of an `ast` tree made by `printable`."""
+    return astor.to_source(module, source_generator_class=_Printer).lstrip("\n")
 
 
 def _comment_statement(text):
@@ -81,14 +91,25 @@ def _comment_statement(text):
 
 _AST = ast.AST
 _MISSING = object()
+_GName, _GLoad = gast.Name, gast.Load
 
 
-def to_ast(node, make_comment):
+def to_ast(node, make_comment, loads=None):
     """The `ast` tree of gast tree `node`; `make_comment(text)` gives the `ast`
-    statement that stands for a comment statement in a body or else block."""
+    statement that stands for a comment statement in a body or else block. The ids of
+    the Name nodes converted in a Load context are added to the set `loads` (if given):
+    what syntax.load_names would find but a comment's marker, without a walk of its own."""
+    add_load = loads.add if loads is not None else None
 
     def convert(node):
-        special = _SPECIAL.get(node.__class__)
+        cls = node.__class__
+        if cls is _GName:  # the commonest node, and the one that collects loads
+            ctx = node.ctx
+            if add_load is not None and ctx.__class__ is _GLoad:
+                add_load(node.id)
+            shared, fields = _TABLE[ctx.__class__]
+            return ast.Name(node.id, shared if fields is None else convert(ctx))
+        special = _SPECIAL.get(cls)
         if special is not None:
             return special(node, convert, block, generic)
         return generic(node)
@@ -97,6 +118,8 @@ def to_ast(node, make_comment):
         """A node of the `ast` class of the same name, with the same fields."""
         cls = node.__class__
         target, fields = _TABLE[cls]
+        if fields is None:  # a context or operator: one shared node (as ast.parse does)
+            return target
         if target is None:  # not a node of `ast`: dropped, as gast does
             return None
         new = target()
@@ -118,19 +141,34 @@ def to_ast(node, make_comment):
         return [make_comment(s.value.args[0].value) if _is_comment(s)
                 else convert(s) if isinstance(s, _AST) else s for s in statements]
 
-    return convert(node)
+    out = convert(node)
+    # convert, generic and block call each other through their cells: a reference
+    # cycle, freed otherwise only by the collector (paused while compiling); all of
+    # them call convert, so clearing its cell breaks every loop
+    convert = None
+    return out
 
 
 class _Table(dict):
-    """gast class -> (its `ast` class or None, ((field, is a block), ...))."""
+    """gast class -> (its `ast` class or None, ((field, is a block), ...)), or for an
+    expression context or operator (no fields, no attributes), (the one `ast` node
+    that stands for every one of them, None): the printer only reads their class."""
 
     def __missing__(self, cls):
-        entry = self[cls] = (getattr(ast, cls.__name__, None),
-                             tuple((f, f in ("body", "orelse")) for f in cls._fields))
+        target = getattr(ast, cls.__name__, None)
+        if cls in _SHARED and target is not None:
+            entry = self[cls] = (target(), None)
+        else:
+            entry = self[cls] = (target, tuple((f, f in ("body", "orelse"))
+                                               for f in cls._fields))
         return entry
 
 
 _TABLE = _Table()
+_SHARED = frozenset(c for base in (gast.expr_context, gast.operator, gast.unaryop,
+                                   gast.cmpop, gast.boolop)
+                    for c in base.__subclasses__()  # (ast's own classes too)
+                    if getattr(gast, c.__name__, None) is c and not c._fields)
 
 
 def _value(value, convert):
@@ -140,10 +178,6 @@ def _value(value, convert):
 
 
 # What gast's GAstToAst3 does differently from its generic translation.
-
-def _name(node, convert, block, generic):
-    return ast.Name(node.id, convert(node.ctx))
-
 
 def _assign(node, convert, block, generic):
     return ast.Assign(_value(node.targets, convert), _value(node.value, convert))
@@ -183,7 +217,7 @@ def _via_gast(node, convert, block, generic):
     return gast.gast_to_ast(node)
 
 
-_SPECIAL = {gast.Name: _name, gast.Assign: _assign, gast.ExceptHandler: _except_handler,
+_SPECIAL = {gast.Assign: _assign, gast.ExceptHandler: _except_handler,
             gast.arguments: _arguments}
 if sys.version_info < (3, 12):  # later, gast keeps their type parameters (generic)
     _SPECIAL.update({gast.FunctionDef: _function_def, gast.AsyncFunctionDef: _function_def,
@@ -230,6 +264,7 @@ def line_origins(tree, printed, first, last):
                 if isinstance(sub, list):
                     visit(sub, origin)
     visit(tree.body, None)
+    visit = None  # it calls itself through its cell: a cycle the paused collector keeps
     printed = list(_statements(printed.body))
     out = {}
     if len(printed) != len(marks):  # never expected: then no mapping rather than a wrong one

@@ -29,7 +29,7 @@ from .transforms.optimize import optimize
 from .transforms.reverse import Reverse
 from .transforms.shapes import infer_shapes
 from .transforms.specialize import SpecializeInputs, compact
-from .transforms.syntax import load_names, name, store_names
+from .transforms.syntax import name, store_names
 from .transforms.wrt import loop_assigned, select
 from .treewalk import copy_tree, names as names_in
 
@@ -198,17 +198,21 @@ def emit(functions, roles, fun, ctx, spec, wrt_names):
     return ({role: function}, source text)."""
     fname = fun.source.name
     factory = ctx.namer.fresh("make_" + (roles.get("main") or roles["fwd"]))
+    # The functions are converted for the printer first: the names they read, which
+    # decide the factory's parameters, are collected on the way (no walk of their own).
     used = set()
-    for f in functions:
-        used |= load_names(f)
+    printed = [codegen.printable(f, used) for f in functions]
     bound = ctx.helpers.bound
     free = sorted(n for n in bound if n in used)
     user_free = sorted(n for n in fun.source.closure if n in used and n not in free)
     ret_names = [name(f.name) for f in functions]
-    fbody = functions + [gast.Return(value=ret_names[0] if len(ret_names) == 1 else
-                                     gast.Tuple(elts=ret_names, ctx=gast.Load()))]
-    module = gast.Module(body=[funcdef(factory, arguments(free + user_free), fbody)],
-                         type_ignores=[])
+    factory_def = funcdef(factory, arguments(free + user_free), [
+        gast.Return(value=ret_names[0] if len(ret_names) == 1 else
+                    gast.Tuple(elts=ret_names, ctx=gast.Load()))])
+    module = gast.Module(body=[factory_def], type_ignores=[])
+    printed_module = codegen.printable(module)  # the factory around its return...
+    printed_module.body[0].body[:0] = printed   # ...given the converted functions
+    factory_def.body[:0] = functions            # the same in the gast tree (line_origins)
     what = {"grad": "gradient", "value_and_grad": "value and gradient",
             "vjp": "forward and backward sweeps"}[spec.mode]
     tree_ = fun.source.tree
@@ -217,7 +221,7 @@ def emit(functions, roles, fun, ctx, spec, wrt_names):
     if free:
         header.append("# free names: " + ", ".join(
             f"{n} = {_describe(bound[n])}" for n in free))
-    text = "\n".join(header) + "\n" + codegen.to_source(module)
+    text = "\n".join(header) + "\n" + codegen.print_ast(printed_module)
     parsed = ast.parse(text)  # once: for the statements' lines and to compile
     lines = codegen.line_origins(module, parsed, tree_.lineno,
                                  getattr(tree_, "end_lineno", None) or tree_.lineno)

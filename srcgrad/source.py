@@ -5,8 +5,10 @@ column numbers that refer to the real file (so errors and comments point at the 
 lines). Lambdas become a FunctionDef whose body is a single `return`.
 """
 import __future__
+import ast
 import inspect
 import linecache
+import sys
 import textwrap
 import types
 import weakref
@@ -79,11 +81,12 @@ def get(fn):
     if tree is not None:
         return FunctionSource(fn, tree, filename)
     linecache.checkcache(filename)  # read the file as it is now, then compare below
+    parsed = None
     if code.co_name == "<lambda>":
         tree = _lambda_tree(fn, code, filename)
     else:
-        tree = _def_tree(fn, code, filename)
-    _check_current(fn, code, filename)
+        tree, parsed = _def_tree(fn, code, filename)
+    _check_current(fn, code, filename, parsed)
     _code_trees[code] = tree
     return FunctionSource(fn, tree, filename)
 
@@ -96,17 +99,40 @@ def forget():
 _module_codes = {}  # (filename, hash of its lines, flags) -> set of code objects
 
 
-def _check_current(fn, code, filename):
-    """Refuse unless the text linecache holds for `filename` compiles to `code`, so
-    the tree srcgrad differentiates is the source of the code that runs."""
+def _file_key(code, filename):
+    """(the key of the file's text as linecache holds it now, with the code's future
+    flags, and that text's lines)."""
     lines = linecache.getlines(filename)
-    flags = code.co_flags & _FUTURE_FLAGS
-    key = (filename, hash(tuple(lines)), flags)
+    return (filename, hash(tuple(lines)), code.co_flags & _FUTURE_FLAGS), lines
+
+
+def _file_ast(key, lines):
+    """The `ast` module of the file's text (parsed with the code's future flags), or
+    None when it does not parse. Not kept: a big file's tree would stay alive (and be
+    traversed by the collector) for one function's sake."""
+    try:
+        return compile("".join(lines), key[0], "exec", flags=key[2] | ast.PyCF_ONLY_AST,
+                       dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _check_current(fn, code, filename, parsed=None):
+    """Refuse unless the text linecache holds for `filename` compiles to `code`, so
+    the tree srcgrad differentiates is the source of the code that runs. `parsed`:
+    (key, module) of the file's text as _def_tree parsed it, compiled rather than the
+    text if the text is still the same."""
+    key, lines = _file_key(code, filename)
+    flags = key[2]
     codes = _module_codes.get(key)
     if codes is None:
         codes = set()
-        try:
-            top = compile("".join(lines), filename, "exec", flags=flags, dont_inherit=True)
+        try:  # from the parsed module when there is one: the same code as from the text
+            if parsed is not None and parsed[0] == key and parsed[1] is not None:
+                top = compile(parsed[1], filename, "exec", flags=flags, dont_inherit=True)
+            else:
+                top = compile("".join(lines), filename, "exec", flags=flags,
+                              dont_inherit=True)
         except (SyntaxError, ValueError):
             top = None
         stack = [top] if top is not None else []
@@ -143,6 +169,19 @@ def _unavailable(fn, filename, lineno):
 
 
 def _def_tree(fn, code, filename):
+    """(the def's gast tree, (key, the file's parsed module) for _check_current, or None
+    when the def was read by inspect)."""
+    # The def is found in the file's parsed module (what _check_current compiles
+    # next) by its first line and name: no tokenizing of the file to find the block's
+    # end (inspect.getblock) and no second parse; its nodes carry the file's lines
+    # and columns as they are.
+    key, lines = _file_key(code, filename)
+    module = _file_ast(key, lines) if lines else None
+    node = _find_def(module, code) if module is not None else None
+    if node is not None:
+        tree = to_gast(node)
+        tree.decorator_list = []
+        return tree, (key, module)
     try:  # of the code object: inspect would follow a decorator's __wrapped__
         lines, start = inspect.getsourcelines(code)
     except (OSError, TypeError):
@@ -163,7 +202,181 @@ def _def_tree(fn, code, filename):
     if indent:
         _shift_columns(tree, indent)
     tree.decorator_list = []
-    return tree
+    return tree, None
+
+
+def _find_def(module, code):
+    """The one def in `module` whose first line (its first decorator's, else its
+    own) is the code's first line and whose name is the code's, or None. Only the
+    statements whose lines hold that line are entered."""
+    line, name = code.co_firstlineno, code.co_name
+    found = []
+    todo = list(module.body)
+    while todo:
+        node = todo.pop()
+        first = getattr(node, "lineno", None)
+        if first is not None:  # (a match case has no lines: entered)
+            decorators = getattr(node, "decorator_list", None)
+            if decorators:
+                first = decorators[0].lineno
+            if not first <= line <= node.end_lineno:
+                continue
+            if first == line and node.__class__ in _DEFS and node.name == name:
+                found.append(node)
+        for field in _BLOCK_FIELDS:
+            block = getattr(node, field, None)
+            if block:
+                todo.extend(block)
+    return found[0] if len(found) == 1 else None
+
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def to_gast(node):
+    """What gast.ast_to_gast(node) returns (the same classes, fields, locations and
+    attribute order), without its generic NodeTransformer: a table gives each `ast`
+    class its gast class and fields, and nodes are made without calling their
+    constructor. For the Pythons whose gast translation it follows (3.10, 3.11);
+    gast's own elsewhere."""
+    if not (3, 10) <= sys.version_info[:2] < (3, 12):
+        return gast.ast_to_gast(node)
+    table, learn, new_node, missing = _GAST, _learn_gast, _new_node, _MISSING
+
+    def convert(node):
+        entry = table.get(node.__class__)
+        if entry is None:
+            entry = learn(node.__class__)
+        target, fields, attributes, special = entry
+        if special is not None:
+            return special(node, convert)
+        if target is None:  # not a gast node: dropped, as gast does
+            return None
+        new = new_node(target)
+        state = new.__dict__
+        for field in fields:
+            value = getattr(node, field, missing)
+            if value is missing:
+                continue
+            if value.__class__ is list:
+                value = [convert(v) if isinstance(v, _AST) else v for v in value]
+            elif isinstance(value, _AST):
+                value = convert(value)
+            state[field] = value
+        for attr in attributes:
+            value = getattr(node, attr, missing)
+            if value is not missing:
+                state[attr] = value
+        return new
+
+    out = convert(node)
+    convert = None  # it calls itself through its cell: break the cycle
+    return out
+
+
+_AST = ast.AST
+_MISSING = object()
+_new_node = ast.AST.__new__
+_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+def _located(new, state, old):
+    """gast's (and ast's) copy_location of a parsed node's location."""
+    attributes = new._attributes
+    for attr in _LOCATION:
+        if attr in attributes:
+            value = getattr(old, attr, _MISSING)
+            if value is not _MISSING:
+                state[attr] = value
+    return new
+
+
+def _made(cls, **fields):
+    new = _new_node(cls)
+    new.__dict__.update(fields)
+    return new
+
+
+def _convert_list(values, convert):
+    return [convert(v) if isinstance(v, _AST) else v for v in values]
+
+
+def _convert(value, convert):
+    return convert(value) if isinstance(value, _AST) else value
+
+
+def _gast_name(node, convert):
+    new = _made(gast.Name, id=node.id, ctx=convert(node.ctx), annotation=None,
+                type_comment=None)
+    return _located(new, new.__dict__, node)
+
+
+def _gast_arg(node, convert):
+    new = _made(gast.Name, id=node.arg, ctx=_made(gast.Param),
+                annotation=_convert(node.annotation, convert),
+                type_comment=node.type_comment)
+    return _located(new, new.__dict__, node)
+
+
+def _gast_except_handler(node, convert):
+    if not node.name:
+        return _generic_gast(node, convert)
+    new = _made(gast.ExceptHandler, type=_convert(node.type, convert),
+                name=_made(gast.Name, id=node.name, ctx=_made(gast.Store),
+                           annotation=None, type_comment=None),
+                body=_convert_list(node.body, convert))
+    return _located(new, new.__dict__, node)
+
+
+def _gast_function_def(node, convert):
+    cls = gast.FunctionDef if node.__class__ is ast.FunctionDef else gast.AsyncFunctionDef
+    new = _made(cls, name=node.name, args=convert(node.args),
+                body=_convert_list(node.body, convert),
+                decorator_list=_convert_list(node.decorator_list, convert),
+                returns=_convert(node.returns, convert), type_comment=node.type_comment,
+                type_params=[])
+    return _located(new, new.__dict__, node)
+
+
+def _gast_class_def(node, convert):
+    new = _made(gast.ClassDef, name=node.name, bases=_convert_list(node.bases, convert),
+                keywords=_convert_list(node.keywords, convert),
+                body=_convert_list(node.body, convert),
+                decorator_list=_convert_list(node.decorator_list, convert), type_params=[])
+    return _located(new, new.__dict__, node)
+
+
+def _generic_gast(node, convert):
+    """gast's generic translation of `node` (for the specials that fall back on it)."""
+    target, fields, attributes, _ = _learn_gast(node.__class__, generic=True)
+    new = _new_node(target)
+    state = new.__dict__
+    for field in fields:
+        value = getattr(node, field, _MISSING)
+        if value is not _MISSING:
+            state[field] = _convert_list(value, convert) if value.__class__ is list \
+                else _convert(value, convert)
+    for attr in attributes:
+        value = getattr(node, attr, _MISSING)
+        if value is not _MISSING:
+            state[attr] = value
+    return new
+
+
+_GAST_SPECIAL = {ast.Name: _gast_name, ast.arg: _gast_arg,
+                 ast.ExceptHandler: _gast_except_handler,
+                 ast.FunctionDef: _gast_function_def,
+                 ast.AsyncFunctionDef: _gast_function_def, ast.ClassDef: _gast_class_def}
+_GAST = {}  # ast class -> (gast class or None, fields, attributes, special or None)
+
+
+def _learn_gast(cls, generic=False):
+    entry = (getattr(gast, cls.__name__, None), cls._fields, cls._attributes,
+             None if generic else _GAST_SPECIAL.get(cls))
+    if not generic:
+        _GAST[cls] = entry
+    return entry
 
 
 def _indent_removed(text, dedented):

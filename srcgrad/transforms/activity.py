@@ -21,9 +21,10 @@ from .mutation import check_statement
 from .syntax import load_names, popped_list, pushed_list, statements
 
 
-def flows(stmt, resolver):
+def flows(stmt, resolver, reads=None):
     """(targets, sources) of one normalized statement: the names a derivative can flow
-    into, and the local names it can flow from. Empty when nothing differentiable."""
+    into, and the local names it can flow from. Empty when nothing differentiable.
+    `reads`: load_names(stmt), if the caller has it (not to be changed afterwards)."""
     if isinstance(stmt, gast.For):
         return (), ()
     if isinstance(stmt, gast.Expr):
@@ -46,6 +47,10 @@ def flows(stmt, resolver):
     if isinstance(value, gast.Subscript):
         # an index holding a derivative (np.r_[x, y]) is refused by mutation.py
         return (target.id,), _names(value.value) | _names(value.slice)
+    if reads is not None and len(stmt.targets) == 1 and target.__class__ is gast.Name:
+        # every name the value reads (an Attribute's attr is none), and the one
+        # target, a Name, reads none: load_names(stmt), built in the same order
+        return (target.id,), reads
     if isinstance(value, gast.Attribute):
         return (target.id,), _names(value.value)
     return (target.id,), _names(value)
@@ -101,15 +106,16 @@ def value_kind(value, resolver):
 def activity(tree, wrt, output, resolver, ctx):
     params = {a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
     body = list(statements(tree.body))
-    edges = [(stmt, *flows(stmt, resolver)) for stmt in body]
+    reads = [load_names(stmt) for stmt in body]  # (flows and check_statement share them)
+    edges = [(stmt, *flows(stmt, resolver, r)) for stmt, r in zip(body, reads)]
     varied = _forward(edges, set(wrt))
     useful = _backward(edges, varied, {output} if output is not None else set())
     active = varied & useful
     for stmt, targets, sources in edges:
         if set(targets) & active and sources & active:
             _check(stmt, resolver, ctx, active, params)
-    for stmt in body:
-        check_statement(stmt, resolver, ctx, varied, active)
+    for stmt, r in zip(body, reads):
+        check_statement(stmt, resolver, ctx, varied, active, r)
     return active
 
 

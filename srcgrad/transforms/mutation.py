@@ -43,14 +43,13 @@ _NEW_ARRAY_HINT = ("Use a function that returns a new array instead (e.g. `y = n
                    "subscript assignment `y[i] = v`.")
 
 
-def check_statement(stmt, resolver, ctx, varied, active):
+def check_statement(stmt, resolver, ctx, varied, active, reads=None):
     """Raise a located error if `stmt` mutates an array through a call, or indexes
-    with a differentiated value, where a derivative is involved."""
-    touched = load_names(stmt)
-    if isinstance(stmt, gast.Assign):
-        for t in stmt.targets:
-            names(t, gast.Store, into=touched)
-    if touched.isdisjoint(varied):
+    with a differentiated value, where a derivative is involved. `reads`:
+    load_names(stmt), if the caller has it (left unchanged)."""
+    if reads is None:
+        reads = load_names(stmt)
+    if reads.isdisjoint(varied) and not _stores_varied(stmt, varied):
         return
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
         _check_call(stmt.value, resolver, ctx, discarded=True)
@@ -58,6 +57,16 @@ def check_statement(stmt, resolver, ctx, varied, active):
         if isinstance(stmt.value, gast.Call):
             _check_call(stmt.value, resolver, ctx, discarded=False)
         _check_index(stmt, resolver, ctx, active)
+
+
+def _stores_varied(stmt, varied):
+    """Whether `stmt` is an assignment storing into a name in `varied`."""
+    if not isinstance(stmt, gast.Assign):
+        return False
+    stored = set()
+    for t in stmt.targets:
+        names(t, gast.Store, into=stored)
+    return not stored.isdisjoint(varied)
 
 
 def _receiver_label(func):

@@ -52,11 +52,9 @@ def _nodes(node):
 def optimize(func, pure, keep=frozenset()):
     """`keep`: names (the user's own) that are never substituted away."""
     counts = _Counts(func)
-    folded = False  # whether no expression changed since _constants last ran
     for _ in range(20):
         rewritten = _substitute(func, keep, counts) | _copies(func, keep, counts)
-        propagated = _constants(func, keep, counts, unchanged=folded and not rewritten)
-        folded = True
+        propagated = _constants(func, keep, counts)
         if not (rewritten | propagated | _dead_code(func, pure, counts)):
             break
     return func
@@ -106,10 +104,14 @@ class _Counts:
     removed statement, or by the known difference, e.g. a substitution removes one
     definition and one read of its name), which saves walking the whole function
     before every rewrite; `snapshot()` gives a rewrite the tallies as of its start,
-    the ones it decides by."""
+    the ones it decides by.
+
+    `foldable`: whether the function may hold arithmetic on two numbers that
+    _constants has not tried to fold (see there)."""
 
     def __init__(self, func):
         self.defs, self.uses, self.augmented = {}, {}, {}
+        self.foldable = False
         self.add(func)
 
     def _tally(self, node, step):
@@ -125,6 +127,8 @@ class _Counts:
             elif cls is _AugAssign and n.target.__class__ is _Name:
                 uses[n.target.id] = uses.get(n.target.id, 0) + step
                 aug[n.target.id] = aug.get(n.target.id, 0) + step
+            elif cls is _BinOp and step > 0 and _number(n.left) and _number(n.right):
+                self.foldable = True
             for field in fields_of[cls]:
                 value = getattr(n, field, None)
                 if value.__class__ is list:
@@ -153,20 +157,21 @@ class _Counts:
 def _blocks(node):
     """[(owner, field, block)] of every non-empty statement list (body, orelse) in
     `node`, in pre-order: a block before the blocks nested in its statements."""
+    # A stack, not a recursive closure: a closure that calls itself is a reference
+    # cycle, and `out` (every block, which _dead_code replaces) would then stay alive
+    # until the garbage collector runs, paused while compiling.
     out = []
-
-    def visit(node):
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if block.__class__ is list and block and isinstance(block[0], gast.stmt):
-                out.append((node, field, block))
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        children = []
         for field in ("body", "orelse"):
             block = getattr(node, field, None)
             if block.__class__ is list:
-                for child in block:
-                    if child.__class__ in _COMPOUND:
-                        visit(child)
-    visit(node)
+                if block and isinstance(block[0], gast.stmt):
+                    out.append((node, field, block))
+                children.extend(child for child in block if child.__class__ in _COMPOUND)
+        stack.extend(reversed(children))
     return out
 
 
@@ -197,14 +202,14 @@ def _substitute(func, keep, counts):
             s, nxt = block[i], block[i + 1]
             if nxt.__class__ in _INTO and _simple_target(s):
                 t = s.targets[0].id
-                if defs.get(t) == 1 and uses.get(t) == 1 and t not in params and t not in keep and \
-                        _reads(nxt, t):
-                    if not _replace(nxt, t, s.value):
-                        i += 1
-                        continue
+                # (_replace finds t's one read or changes nothing)
+                if defs.get(t) == 1 and uses.get(t) == 1 and t not in params and \
+                        t not in keep and _replace(nxt, t, s.value):
                     # e moves from s into nxt: one read and the definition of t go
                     counts.used(t, -1)
                     counts.defined(t, -1)
+                    if _number(s.value):  # it may now be an operand next to a number
+                        counts.foldable = True
                     del block[i]
                     changed = True
                     continue
@@ -215,24 +220,18 @@ def _substitute(func, keep, counts):
 _INTO = frozenset((gast.Assign, gast.AugAssign, gast.Return, gast.Expr))  # substituted into
 
 
-def _reads(node, name):
-    """Whether `node` reads `name` (a Name in a Load context anywhere in it)."""
-    for n in _nodes(node):
-        if n.__class__ is _Name and n.id == name and isinstance(n.ctx, _Load):
-            return True
-    return False
-
-
-def _constants(func, keep, counts, unchanged=False):
+def _constants(func, keep, counts):
     """Propagate numbers assigned once, at the top level, to a generated name (the
     seed `dresult = 1.0`), then fold arithmetic on numbers: the same Python operation,
     done once at compile time, so the values are identical.
 
-    `unchanged`: no expression changed since the last call (only whole statements
-    went). That call left nothing to fold (it folds bottom up, and a fold that failed
-    fails again), so unless a number is now to be propagated into a name that is
-    still read, the walk would change nothing and is skipped."""
-    defs, _ = counts.snapshot()
+    The walk of the function is skipped when it would change nothing: no read is
+    left of a name to propagate (the tallies are exact), and no arithmetic on two
+    numbers is new since the last walk (`counts.foldable`: set by the first tally
+    when it sees any, and by a substitution of a number; a walk folds bottom up what
+    it can, and a fold that failed fails again; the other rewrites put no number
+    anywhere)."""
+    defs = counts.defs  # (only reads change below)
     augmented = {k for k, v in counts.augmented.items() if v > 0}
     values = {}
     for s in func.body:
@@ -240,8 +239,9 @@ def _constants(func, keep, counts, unchanged=False):
                 and s.targets[0].id not in keep and s.targets[0].id not in augmented:
             values[s.targets[0].id] = s.value.value
     uses = counts.uses
-    if unchanged and not any(uses.get(n, 0) > 0 for n in values):
-        return False  # no read of these names is left (the tallies are exact)
+    if not counts.foldable and not any(uses.get(n, 0) > 0 for n in values):
+        return False
+    counts.foldable = False
     changed = [False]
 
     def fold(n):
@@ -283,6 +283,10 @@ def _constants(func, keep, counts, unchanged=False):
                 if new is not value:
                     setattr(n, field, new)
     visit(func)
+    # child and visit call each other through their cells: a reference cycle, which
+    # the paused garbage collector would free only after the compile (clearing one
+    # cell breaks it)
+    visit = None
     return changed[0]
 
 
@@ -399,6 +403,7 @@ def _rewrite_reads(stmt, name, make, limit):
             visit(stmt.value)
     else:
         visit(stmt)
+    visit = None  # it calls itself through its cell: break the cycle (see _constants)
     return count
 
 
