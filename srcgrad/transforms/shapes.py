@@ -12,8 +12,8 @@ import numbers
 import gast
 import numpy as np
 
-from .activity import ValueKind, value_kind
-from .syntax import statements
+from .markers import Opaque, note
+from .syntax import popped_list, statements
 
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 
@@ -138,23 +138,34 @@ def _assigned(s, env, resolver, ints):
     return [(target.id, shape)]
 
 
+def _constant(node, env, resolver, ints):
+    if isinstance(node.value, (numbers.Number, np.generic)) and not isinstance(
+            node.value, bool):
+        return ()
+    return None
+
+
+def _name(node, env, resolver, ints):
+    return env.get(node.id)
+
+
 def _atom(node, env):
     if isinstance(node, gast.Constant):
-        if isinstance(node.value, (numbers.Number, np.generic)) and not isinstance(
-                node.value, bool):
-            return ()
-        return None
+        return _constant(node, env, None, None)
     if isinstance(node, gast.Name):
         return env.get(node.id)
     return None
 
 
-def _expr(node, env, resolver, ints):
+def _shape_of(value, env, resolver, ints):
     """The shape of any expression: atoms directly, nested expressions (in optimized
-    generated code) recursively."""
-    if isinstance(node, (gast.Constant, gast.Name)):
-        return _atom(node, env)
-    return _shape_of(node, env, resolver, ints)
+    generated code) recursively. Dispatched on the node's class: this runs for every
+    expression of every statement, several times per compile."""
+    rule = _RULES.get(value.__class__)
+    return rule(value, env, resolver, ints) if rule is not None else None
+
+
+_expr = _shape_of  # an atom's shape is the same either way
 
 
 def _broadcast(shapes):
@@ -195,36 +206,54 @@ def _const(node):
     return False, None
 
 
-def _shape_of(value, env, resolver, ints):
-    if isinstance(value, gast.Constant) or isinstance(value, gast.Name):
-        return _atom(value, env)
-    if isinstance(value, gast.BinOp):
-        a = _expr(value.left, env, resolver, ints)
-        b = _expr(value.right, env, resolver, ints)
-        if isinstance(value.op, gast.MatMult):
-            return _matmul(a, b)
-        return _broadcast([a, b])
-    if isinstance(value, gast.UnaryOp):
-        return _expr(value.operand, env, resolver, ints)
-    if isinstance(value, gast.Compare):
-        return _broadcast([_expr(e, env, resolver, ints)
-                           for e in [value.left] + value.comparators])
-    if isinstance(value, gast.Attribute):
-        base = _expr(value.value, env, resolver, ints)
-        if value.attr == "T" and base is not None:
-            return tuple(reversed(base))
-        return None
-    if isinstance(value, gast.Subscript):
-        return _subscript(value, env, ints)
-    if isinstance(value, gast.Call):
-        obj = resolver.callee(value).obj
-        if obj is np.float64 and len(value.args) == 1 and not value.keywords:
-            # how compacted adjoints write a scalar (broadcasts.py)
-            return () if _expr(value.args[0], env, resolver, ints) == () else None
-        if obj is np.broadcast_to or \
-                value_kind(value, resolver) in (ValueKind.OP, ValueKind.NONDIFF):
-            return _call(value, env, resolver, ints)
+def _binop(value, env, resolver, ints):
+    a = _shape_of(value.left, env, resolver, ints)
+    b = _shape_of(value.right, env, resolver, ints)
+    if isinstance(value.op, gast.MatMult):
+        return _matmul(a, b)
+    return _broadcast([a, b])
+
+
+def _unaryop(value, env, resolver, ints):
+    return _shape_of(value.operand, env, resolver, ints)
+
+
+def _compare(value, env, resolver, ints):
+    return _broadcast([_shape_of(e, env, resolver, ints)
+                       for e in [value.left] + value.comparators])
+
+
+def _attribute(value, env, resolver, ints):
+    base = _shape_of(value.value, env, resolver, ints)
+    if value.attr == "T" and base is not None:
+        return tuple(reversed(base))
     return None
+
+
+def _subscript_rule(value, env, resolver, ints):
+    return _subscript(value, env, ints)
+
+
+_SHAPED_KINDS = ("rule", "nondiff")  # value_kind's OP and NONDIFF for a call
+
+
+def _call_rule(value, env, resolver, ints):
+    callee = resolver.callee(value)
+    obj = callee.obj
+    if obj is np.float64 and len(value.args) == 1 and not value.keywords:
+        # how compacted adjoints write a scalar (broadcasts.py)
+        return () if _shape_of(value.args[0], env, resolver, ints) == () else None
+    # value_kind(value) in (OP, NONDIFF), from the callee found already
+    if obj is np.broadcast_to or (
+            callee.kind in _SHAPED_KINDS and note(value, Opaque) is None and
+            popped_list(value, resolver) is None):
+        return _call(value, callee, env, resolver, ints)
+    return None
+
+
+_RULES = {gast.Constant: _constant, gast.Name: _name, gast.BinOp: _binop,
+          gast.UnaryOp: _unaryop, gast.Compare: _compare, gast.Attribute: _attribute,
+          gast.Subscript: _subscript_rule, gast.Call: _call_rule}
 
 
 def _subscript(value, env, ints):
@@ -258,8 +287,7 @@ def _subscript(value, env, ints):
     return tuple(probe[tuple(dummy)].shape)
 
 
-def _call(value, env, resolver, ints):
-    callee = resolver.callee(value)
+def _call(value, callee, env, resolver, ints):
     obj = callee.obj
     args = list(value.args)
     if isinstance(value.func, gast.Attribute) and isinstance(obj, str):
