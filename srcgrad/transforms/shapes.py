@@ -38,6 +38,7 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None, memo=None):
     # that looked up a name changed since they last ran (the others would give the
     # same shape again, which changes nothing): the same sweeps, without the repeats.
     readers = {}
+    readers_get = readers.get
     dirty = [True] * len(body)
     # what a statement gives a fixed name is never used: such statements go unread
     for i, s in enumerate(body):
@@ -67,7 +68,11 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None, memo=None):
                 if memo is not None:
                     memo[id(s)] = (s, [(k, dict_get(env, k)) for k in seen], assigned)
             for n in seen:
-                readers.setdefault(n, set()).add(i)
+                found = readers_get(n)
+                if found is None:
+                    readers[n] = {i}
+                else:
+                    found.add(i)
             for name_, shape in assigned:
                 if name_ in conflict or name_ in fixed:
                     continue
@@ -114,7 +119,7 @@ class _Recorder(dict):
 def expr_shape(node, env, resolver, ints=frozenset()):
     """The static shape of expression `node` under `env`, or None if unknown."""
     try:
-        return _expr(node, env, resolver, ints)
+        return _shape_of(node, env, resolver, ints)
     except Exception:  # any surprise means "unknown"
         return None
 
@@ -165,21 +170,26 @@ def _shape_of(value, env, resolver, ints):
     return rule(value, env, resolver, ints) if rule is not None else None
 
 
-_expr = _shape_of  # an atom's shape is the same either way
-
 
 def _broadcast(shapes):
-    if any(s is None for s in shapes):
+    if None in shapes:
         return None
     # the common cases without NumPy's general (and slow) broadcast_shapes: equal
-    # shapes, or scalars with one shape of Python ints
-    shaped = [s for s in shapes if s != ()]
-    if not shaped:
+    # shapes, or scalars with one shape of Python ints (plain loops: this runs for
+    # every operator and ufunc call)
+    first = None
+    for s in shapes:
+        if s != ():
+            if first is None:
+                first = s
+            elif s != first:
+                return tuple(np.broadcast_shapes(*shapes))
+    if first is None:
         return ()
-    first = shaped[0]
-    if all(s == first for s in shaped) and all(type(d) is int and d >= 0 for d in first):
-        return first
-    return tuple(np.broadcast_shapes(*shapes))
+    for d in first:
+        if type(d) is not int or d < 0:
+            return tuple(np.broadcast_shapes(*shapes))
+    return first
 
 
 def _matmul(a, b):
@@ -295,10 +305,11 @@ def _call(value, callee, env, resolver, ints):
         fname = obj.split(".", 1)[1]
     else:
         fname = getattr(obj, "__name__", "")
-    if any(isinstance(a, gast.Starred) for a in args):
-        return None
-    shapes = [_expr(a, env, resolver, ints) for a in args]
-    kwargs = {k.arg: k.value for k in value.keywords}
+    for a in args:
+        if isinstance(a, gast.Starred):
+            return None
+    shapes = [_shape_of(a, env, resolver, ints) for a in args]
+    kwargs = {k.arg: k.value for k in value.keywords} if value.keywords else {}
     if isinstance(obj, np.ufunc) and not kwargs:
         return _broadcast(shapes)
     if fname in _REDUCTIONS and args:
