@@ -146,19 +146,24 @@ def _dependent(func, markers, sinks):
     names assigned from one (propagated along assignments by a worklist); a sink's
     result is the same either way. Only the statements that read such a name are
     walked for them: `skip` holds the ids of the simple statements that do not.
-    Also returns the augmented assignments and loop counters."""
+    Also returns the ids of the nodes with no dependent one under them (those
+    statements and the clean parts of the walked ones), the augmented assignments
+    and loop counters."""
     flows, augs, ints, skip, parts = [], [], set(), {}, []
     for s, simple in _statements(func):
         # reads: every name the statement loads, sinks included (check looks inside)
         if isinstance(s, gast.Assign):
             value, reads = _reads(s.value, sinks)
             flows.append((value, s.targets))
-            reads = reads.union(*[_reads(t, sinks)[1] for t in s.targets])
+            # a stored name loads nothing: only a subscript or tuple target reads
+            reads = reads.union(*[_reads(t, sinks)[1] for t in s.targets
+                                  if not _is_stored_name(t)])
         elif isinstance(s, gast.AugAssign):
             value, reads = _reads(s.value, sinks)
             flows.append((value, [s.target]))
             augs.append(s)
-            reads = reads | _reads(s.target, sinks)[1]
+            if not _is_stored_name(s.target):
+                reads = reads | _reads(s.target, sinks)[1]
         else:
             if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
                 ints.add(s.target.id)
@@ -189,16 +194,18 @@ def _dependent(func, markers, sinks):
         if not reads.isdisjoint(tainted):
             del skip[key]
             parts.append(s)
-    dependent = set()
+    dependent, clean = set(), set(skip)
     for part in parts:
-        _mark_dependent(part, tainted, sinks, dependent)
-    return dependent, set(skip), augs, ints
+        _mark_dependent(part, tainted, sinks, dependent, clean)
+    return dependent, clean, augs, ints
 
 
-def _mark_dependent(part, tainted, sinks, dependent):
+def _mark_dependent(part, tainted, sinks, dependent, clean):
     """Add to `dependent` the ids of the nodes of `part` that load a tainted name,
-    and of their ancestors in `part` up to (not including) a sink's call. Contexts
-    and operators are left out: childless, they load nothing."""
+    and of their ancestors in `part` up to (not including) a sink's call; and to
+    `clean` those of the nodes with no dependent node under them (the check has
+    nothing to look at there). Contexts and operators are left out: childless,
+    they load nothing."""
     nodes, parents = [part], [None]
     push, up = nodes.append, parents.append
     ast, fields_of = gast.AST, CHILD_FIELDS
@@ -214,14 +221,21 @@ def _mark_dependent(part, tainted, sinks, dependent):
                         push(item)
                         up(node)
     add, name = dependent.add, gast.Name
+    holds = set()  # the nodes with a dependent node under them, through sinks too
     # bottom up: the reverse of breadth-first order visits children before parents
     for i in range(len(nodes) - 1, -1, -1):
         n = nodes[i]
+        key = id(n)
         if isinstance(n, name) and n.id in tainted and isinstance(n.ctx, gast.Load):
-            add(id(n))
-        parent = parents[i]
-        if parent is not None and id(n) in dependent and not _is_sink(parent, sinks):
-            add(id(parent))
+            add(key)
+        if key in dependent or key in holds:
+            parent = parents[i]
+            if parent is not None:
+                holds.add(id(parent))
+                if key in dependent and not _is_sink(parent, sinks):
+                    add(id(parent))
+        else:
+            clean.add(key)
 
 
 def _statements(func):
@@ -242,6 +256,10 @@ def _statements(func):
                         inner += [b for b in item.body if isinstance(b, gast.stmt)]
         yield s, not inner
         todo += reversed(inner)
+
+
+def _is_stored_name(target):
+    return target.__class__ is gast.Name and not isinstance(target.ctx, gast.Load)
 
 
 def _reads(expr, sinks):
@@ -278,7 +296,7 @@ def _safe(func, markers, before, after, resolver, sinks):
         """False if a dependent expression in a shape-sensitive position changed.
         Tuples and lists are containers: only their elements are checked."""
         if id(node) in skip:
-            return True  # reads no dependent name: nothing in it changed
+            return True  # holds no dependent expression: nothing in it changed
         if not free and id(node) in dependent and isinstance(node, gast.expr) and \
                 not isinstance(node, (gast.Tuple, gast.List)) and not same(node):
             return False

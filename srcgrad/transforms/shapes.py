@@ -12,8 +12,8 @@ import numbers
 import gast
 import numpy as np
 
-from .activity import ValueKind, value_kind
-from .syntax import statements
+from .markers import Opaque, note
+from .syntax import popped_list, statements
 
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 
@@ -38,6 +38,7 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None, memo=None):
     # that looked up a name changed since they last ran (the others would give the
     # same shape again, which changes nothing): the same sweeps, without the repeats.
     readers = {}
+    readers_get = readers.get
     dirty = [True] * len(body)
     # what a statement gives a fixed name is never used: such statements go unread
     for i, s in enumerate(body):
@@ -67,7 +68,11 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None, memo=None):
                 if memo is not None:
                     memo[id(s)] = (s, [(k, dict_get(env, k)) for k in seen], assigned)
             for n in seen:
-                readers.setdefault(n, set()).add(i)
+                found = readers_get(n)
+                if found is None:
+                    readers[n] = {i}
+                else:
+                    found.add(i)
             for name_, shape in assigned:
                 if name_ in conflict or name_ in fixed:
                     continue
@@ -114,7 +119,7 @@ class _Recorder(dict):
 def expr_shape(node, env, resolver, ints=frozenset()):
     """The static shape of expression `node` under `env`, or None if unknown."""
     try:
-        return _expr(node, env, resolver, ints)
+        return _shape_of(node, env, resolver, ints)
     except Exception:  # any surprise means "unknown"
         return None
 
@@ -138,37 +143,53 @@ def _assigned(s, env, resolver, ints):
     return [(target.id, shape)]
 
 
+def _constant(node, env, resolver, ints):
+    if isinstance(node.value, (numbers.Number, np.generic)) and not isinstance(
+            node.value, bool):
+        return ()
+    return None
+
+
+def _name(node, env, resolver, ints):
+    return env.get(node.id)
+
+
 def _atom(node, env):
     if isinstance(node, gast.Constant):
-        if isinstance(node.value, (numbers.Number, np.generic)) and not isinstance(
-                node.value, bool):
-            return ()
-        return None
+        return _constant(node, env, None, None)
     if isinstance(node, gast.Name):
         return env.get(node.id)
     return None
 
 
-def _expr(node, env, resolver, ints):
+def _shape_of(value, env, resolver, ints):
     """The shape of any expression: atoms directly, nested expressions (in optimized
-    generated code) recursively."""
-    if isinstance(node, (gast.Constant, gast.Name)):
-        return _atom(node, env)
-    return _shape_of(node, env, resolver, ints)
+    generated code) recursively. Dispatched on the node's class: this runs for every
+    expression of every statement, several times per compile."""
+    rule = _RULES.get(value.__class__)
+    return rule(value, env, resolver, ints) if rule is not None else None
+
 
 
 def _broadcast(shapes):
-    if any(s is None for s in shapes):
+    if None in shapes:
         return None
     # the common cases without NumPy's general (and slow) broadcast_shapes: equal
-    # shapes, or scalars with one shape of Python ints
-    shaped = [s for s in shapes if s != ()]
-    if not shaped:
+    # shapes, or scalars with one shape of Python ints (plain loops: this runs for
+    # every operator and ufunc call)
+    first = None
+    for s in shapes:
+        if s != ():
+            if first is None:
+                first = s
+            elif s != first:
+                return tuple(np.broadcast_shapes(*shapes))
+    if first is None:
         return ()
-    first = shaped[0]
-    if all(s == first for s in shaped) and all(type(d) is int and d >= 0 for d in first):
-        return first
-    return tuple(np.broadcast_shapes(*shapes))
+    for d in first:
+        if type(d) is not int or d < 0:
+            return tuple(np.broadcast_shapes(*shapes))
+    return first
 
 
 def _matmul(a, b):
@@ -195,36 +216,54 @@ def _const(node):
     return False, None
 
 
-def _shape_of(value, env, resolver, ints):
-    if isinstance(value, gast.Constant) or isinstance(value, gast.Name):
-        return _atom(value, env)
-    if isinstance(value, gast.BinOp):
-        a = _expr(value.left, env, resolver, ints)
-        b = _expr(value.right, env, resolver, ints)
-        if isinstance(value.op, gast.MatMult):
-            return _matmul(a, b)
-        return _broadcast([a, b])
-    if isinstance(value, gast.UnaryOp):
-        return _expr(value.operand, env, resolver, ints)
-    if isinstance(value, gast.Compare):
-        return _broadcast([_expr(e, env, resolver, ints)
-                           for e in [value.left] + value.comparators])
-    if isinstance(value, gast.Attribute):
-        base = _expr(value.value, env, resolver, ints)
-        if value.attr == "T" and base is not None:
-            return tuple(reversed(base))
-        return None
-    if isinstance(value, gast.Subscript):
-        return _subscript(value, env, ints)
-    if isinstance(value, gast.Call):
-        obj = resolver.callee(value).obj
-        if obj is np.float64 and len(value.args) == 1 and not value.keywords:
-            # how compacted adjoints write a scalar (broadcasts.py)
-            return () if _expr(value.args[0], env, resolver, ints) == () else None
-        if obj is np.broadcast_to or \
-                value_kind(value, resolver) in (ValueKind.OP, ValueKind.NONDIFF):
-            return _call(value, env, resolver, ints)
+def _binop(value, env, resolver, ints):
+    a = _shape_of(value.left, env, resolver, ints)
+    b = _shape_of(value.right, env, resolver, ints)
+    if isinstance(value.op, gast.MatMult):
+        return _matmul(a, b)
+    return _broadcast([a, b])
+
+
+def _unaryop(value, env, resolver, ints):
+    return _shape_of(value.operand, env, resolver, ints)
+
+
+def _compare(value, env, resolver, ints):
+    return _broadcast([_shape_of(e, env, resolver, ints)
+                       for e in [value.left] + value.comparators])
+
+
+def _attribute(value, env, resolver, ints):
+    base = _shape_of(value.value, env, resolver, ints)
+    if value.attr == "T" and base is not None:
+        return tuple(reversed(base))
     return None
+
+
+def _subscript_rule(value, env, resolver, ints):
+    return _subscript(value, env, ints)
+
+
+_SHAPED_KINDS = ("rule", "nondiff")  # value_kind's OP and NONDIFF for a call
+
+
+def _call_rule(value, env, resolver, ints):
+    callee = resolver.callee(value)
+    obj = callee.obj
+    if obj is np.float64 and len(value.args) == 1 and not value.keywords:
+        # how compacted adjoints write a scalar (broadcasts.py)
+        return () if _shape_of(value.args[0], env, resolver, ints) == () else None
+    # value_kind(value) in (OP, NONDIFF), from the callee found already
+    if obj is np.broadcast_to or (
+            callee.kind in _SHAPED_KINDS and note(value, Opaque) is None and
+            popped_list(value, resolver) is None):
+        return _call(value, callee, env, resolver, ints)
+    return None
+
+
+_RULES = {gast.Constant: _constant, gast.Name: _name, gast.BinOp: _binop,
+          gast.UnaryOp: _unaryop, gast.Compare: _compare, gast.Attribute: _attribute,
+          gast.Subscript: _subscript_rule, gast.Call: _call_rule}
 
 
 def _subscript(value, env, ints):
@@ -258,8 +297,7 @@ def _subscript(value, env, ints):
     return tuple(probe[tuple(dummy)].shape)
 
 
-def _call(value, env, resolver, ints):
-    callee = resolver.callee(value)
+def _call(value, callee, env, resolver, ints):
     obj = callee.obj
     args = list(value.args)
     if isinstance(value.func, gast.Attribute) and isinstance(obj, str):
@@ -267,10 +305,11 @@ def _call(value, env, resolver, ints):
         fname = obj.split(".", 1)[1]
     else:
         fname = getattr(obj, "__name__", "")
-    if any(isinstance(a, gast.Starred) for a in args):
-        return None
-    shapes = [_expr(a, env, resolver, ints) for a in args]
-    kwargs = {k.arg: k.value for k in value.keywords}
+    for a in args:
+        if isinstance(a, gast.Starred):
+            return None
+    shapes = [_shape_of(a, env, resolver, ints) for a in args]
+    kwargs = {k.arg: k.value for k in value.keywords} if value.keywords else {}
     if isinstance(obj, np.ufunc) and not kwargs:
         return _broadcast(shapes)
     if fname in _REDUCTIONS and args:
