@@ -312,8 +312,10 @@ def _safe(func, markers, before, after, resolver, sinks):
             if t is None or v is None or not same(s.target) or \
                     tuple(np.broadcast_shapes(t, v)) != t:
                 return False
-    return check(func, False)
-
+    try:
+        return check(func, False)
+    finally:
+        check = None  # it calls itself through its cell: break the cycle
 
 def _children(node, resolver, sinks):
     """(child, free) pairs: free children may hold a broadcast-equivalent value."""

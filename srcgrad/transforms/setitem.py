@@ -128,7 +128,10 @@ def own_before_restores(adjoint, unowned, rebinding_owns, copy_name):
             out.append(st)
         return out, u
 
-    return block(adjoint, set(unowned))[0]
+    try:
+        return block(adjoint, set(unowned))[0]
+    finally:
+        block = None  # it calls itself through its cell: break the cycle
 
 
 def _restored_into(stmts):

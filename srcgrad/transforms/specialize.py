@@ -161,7 +161,11 @@ def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
         return kinds[w] == f64 and shape and \
             expr_shape(g, fact("shapes"), resolver) == shape and \
             is_float64(g, fact("float64s"), resolver) and fresh(g)
-    return drop_casts(f, sinks, kinds, plain, walked)
+    try:
+        return drop_casts(f, sinks, kinds, plain, walked)
+    finally:
+        fresh = None  # it calls itself through its cell: break the cycle (which would
+        #               keep the facts and trees alive until the next collection)
 
 
 def _aliasing(nodes, cast):
