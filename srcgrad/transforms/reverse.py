@@ -107,6 +107,13 @@ class Reverse:
     def rt(self, fname):
         return name(self.helper(getattr(runtime, fname), fname))
 
+    def int_names(self):
+        """The names that certainly hold Python integers (setitem.int_names): only an
+        element assignment asks, so a body without one never pays for the scan."""
+        if self.ints is None:
+            self.ints = int_names(self.body)
+        return self.ints
+
     def stack_name(self):
         if self.stack is None:
             self.stack = self.namer.fresh("stack")
@@ -383,7 +390,7 @@ class Reverse:
         if y in self.active and state.get(dy, ZERO) != ZERO:
             v = s.value
             if self.is_active_name(v):
-                part = "element" if is_basic(target.slice, self.ints, self.job.shapes) \
+                part = "element" if is_basic(target.slice, self.int_names(), self.job.shapes) \
                     else "assigned_part"  # a repeated index: the last write wins
                 piece = call(self.rt(part), [name(dy)] + ([name(y)] if part != "element"
                                                           else []) + [clone(index)])
@@ -496,7 +503,7 @@ class Reverse:
         names that hold tuples or lists (their adjoints are tuples or lists too)."""
         self.body_names = NameSets()  # the body's statements' names, read once
         self.containers = set()
-        self.ints = int_names(body)
+        self.body, self.ints = body, None  # int_names(body), found on first use
         self.pushed = set()
         self.loop_counts = {}
         self.setitem_saves = {}
