@@ -35,6 +35,9 @@ class ANormalForm:
         self.ctx = ctx
         self.locals = set(locals_)
         self.namer = ctx.namer
+        # id -> temporary assignment `atom` gave a location to, with all its nodes (the
+        # node kept: its id cannot name another); `stmt` need not walk it again
+        self.placed = {}
 
     def temp(self, hint="t"):
         name_ = self.namer.fresh(hint)
@@ -57,8 +60,10 @@ class ANormalForm:
         result = method(s, out)
         if result is not None:
             out.extend(result if isinstance(result, list) else [result])
+        placed = self.placed
         for n in out:
-            located(n, s)
+            if placed.get(id(n)) is not n:
+                located(n, s)
             if not hasattr(n, "origin"):
                 n.origin = s
         return out
@@ -325,7 +330,10 @@ class ANormalForm:
         if is_atom(op) or self.is_global_path(op):
             return op
         tmp = self.temp(hint)
-        out.append(located(assign(tmp, op), expr))
+        temp = located(assign(tmp, op), expr)
+        if getattr(expr, "lineno", None) is not None:  # then every node of it has one
+            self.placed[id(temp)] = temp
+        out.append(temp)
         return name(tmp)
 
     def is_global_path(self, expr):

@@ -68,6 +68,10 @@ def check_supported(tree, ctx, nodes=None):
             raise ctx.error("`else` clauses on loops are not supported", node.orelse[0])
 
 
+# the statements check_aliasing links names in, and those that may update in place
+_LINKING = frozenset((gast.Assign, gast.For, gast.While))
+_MUTATING = frozenset((gast.Assign, gast.AugAssign))
+
 _VIEW_METHODS = {"T", "reshape", "ravel", "transpose", "view", "swapaxes", "squeeze"}
 
 
@@ -97,7 +101,11 @@ def check_aliasing(tree, ctx, nodes=None):
 
     if nodes is None:
         nodes = list(walk(tree))  # read twice below
+    # most nodes are none of the statements looked at: skipped by their class first
+    # (a parsed tree holds no subclasses of gast's statements)
     for node in nodes:
+        if node.__class__ not in _LINKING:
+            continue
         if isinstance(node, (gast.For, gast.While)):
             loops.append((node.lineno, node.end_lineno))
         if isinstance(node, gast.Assign):
@@ -122,6 +130,8 @@ def check_aliasing(tree, ctx, nodes=None):
     if not aliases:
         return
     for node in nodes:
+        if node.__class__ not in _MUTATING:
+            continue
         mutated = None
         if isinstance(node, gast.AugAssign):
             target = node.target

@@ -383,6 +383,8 @@ class Reverse:
         if y in self.active and state.get(dy, ZERO) != ZERO:
             v = s.value
             if self.is_active_name(v):
+                if self.ints is None:  # a body without element assignments never scans
+                    self.ints = int_names(self.body)
                 part = "element" if is_basic(target.slice, self.ints, self.job.shapes) \
                     else "assigned_part"  # a repeated index: the last write wins
                 piece = call(self.rt(part), [name(dy)] + ([name(y)] if part != "element"
@@ -495,9 +497,8 @@ class Reverse:
         """Allocate names for loop counters, call saves and subscript saves; find the
         names that hold tuples or lists (their adjoints are tuples or lists too)."""
         self.body_names = NameSets()  # the body's statements' names, read once
-        self.containers = set()
-        self.ints = int_names(body)
-        self.pushed = set()
+        self.containers, self.pushed = set(), set()
+        self.body, self.ints = body, None  # int_names(body), found on first use
         self.loop_counts = {}
         self.setitem_saves = {}
         self.value_kinds = {}  # id(s) -> ValueKind of `y = value` for an active y

@@ -107,6 +107,14 @@ def dead_restores(adjoint, live_at_end, names=None):
         return live
 
     def stmt(st, live, final):
+        kind = st.__class__
+        if kind is _Assign or kind is _AugAssign:  # most statements: the end below
+            uses, defs = names.of(st)
+            live -= defs
+            live |= uses
+            if kind is _AugAssign and isinstance(st.target, gast.Name):
+                live.add(st.target.id)
+            return live
         if isinstance(st, RestoreMarker):
             if final and st.name not in live:
                 dead.add(st.key)
@@ -209,6 +217,7 @@ def _loads_of(s, names):
 
 
 _COMPOUND = (gast.If, gast.For, gast.While)
+_Assign, _AugAssign = gast.Assign, gast.AugAssign
 
 
 def _assigned(target):

@@ -88,19 +88,19 @@ def instantiate(rule, bound, names, hooks=NO_HOOKS, wanted=lambda arg: True):
     for an unwanted one is skipped before it is substituted)."""
     plan = template_plan(rule)
     temps = {}
-    build = _Builder(rule, plan, bound, names, temps, hooks).build
-    for param, temp, value in plan.statements:
+    inst = _Instance(bound, names, temps, hooks)
+    for (param, temp, value), build in zip(plan.statements, plan.builders):
         if param is not None:
             arg = bound.get(param)
             if arg is None or not wanted(arg):
                 continue
-            expr = build(value)
+            expr = build(inst)
             if isinstance(arg, gast.Name):
                 expr = hooks.contribution(value, expr, arg.id)
             yield Contribution(param, arg, expr, value)
         else:
             temps[temp] = names.fresh(temp)
-            yield Temporary(temps[temp], build(value))
+            yield Temporary(temps[temp], build(inst))
 
 
 class TemplatePlan:
@@ -128,6 +128,15 @@ class TemplatePlan:
                                                  if k not in node._fields}
         self.adjoint_params = {p for p, _, _ in self.statements if p is not None}
         self.params = set(rule.signature.parameters)
+        # `builders`: per statement, the function that builds its instantiated value
+        # (compile_expr). A temporary is named before its value is built, and
+        # every temporary statement runs: the names that are temporaries at each
+        # statement are known here.
+        self.builders, temps = [], set()
+        for _, temp, value in self.statements:
+            if temp is not None:
+                temps.add(temp)
+            self.builders.append(compile_expr(value, rule, self, frozenset(temps)))
 
 
 # The refinement (Hooks method) a template's call gets, by the object it calls
@@ -166,62 +175,118 @@ def _is_adjoint(node):
         and node.value.id == "d"
 
 
-class _Builder:
-    """Builds the instantiated copy of a template expression in one pass over it:
-    names bound, helpers named, calls refined by the hooks, constant arithmetic
-    folded. Children are built in field order before their parent is refined, so
-    names are made in the order a visit of the template makes them."""
+class _Instance:
+    """What the builders of one instantiation read: the bound arguments, the names,
+    the temporaries named so far and the hooks."""
+    __slots__ = ("bound", "names", "temps", "hooks")
 
-    def __init__(self, rule, plan, bound, names, temps, hooks):
-        self.rule, self.plan, self.bound, self.names, self.temps, self.hooks = \
-            rule, plan, bound, names, temps, hooks
+    def __init__(self, bound, names, temps, hooks):
+        self.bound, self.names, self.temps, self.hooks = bound, names, temps, hooks
 
-    def build(self, n):
-        special = _SPECIAL.get(type(n))
-        return special(self, n) if special is not None else self.copy(n)
 
-    def copy(self, n):
-        """A new node like `n` (its attributes, locations included) whose children
-        are built."""
-        kind = type(n)
+# A template expression is compiled once per rule into nested functions of an
+# _Instance, each building the instantiated copy of one node: names bound, helpers
+# named, calls refined by the hooks, constant arithmetic folded. What each node is
+# (the rule's result, a parameter, a temporary, a call and its refinement) is decided
+# here rather than per instantiated node. Children are built in field order before
+# their parent is refined, so names are made in the order a visit of the template
+# makes them.
+
+def compile_expr(n, rule, plan, temps):
+    """The builder of template node `n` (`temps`: the temporaries named by then)."""
+    kind = type(n)
+    if kind is gast.Subscript and _is_adjoint(n):
+        return _cotangent  # d[result]: the registry checked it
+    if kind is gast.Call:
+        return _compile_call(n, rule, plan, temps)
+    if kind is gast.BinOp:
+        copy = _compile_copy(n, rule, plan, temps)
+        return lambda inst: fold(copy(inst))
+    if kind is gast.Name:
+        return _compile_name(n, rule, plan, temps)
+    return _compile_copy(n, rule, plan, temps)
+
+
+def _cotangent(inst):
+    return name(inst.names.cotangent)
+
+
+def _result(inst):
+    return name(inst.names.result)
+
+
+def _compile_name(n, rule, plan, temps):
+    id_ = n.id
+    if id_ == rule.result:
+        return _result
+    if id_ in plan.params:
+        def param(inst):
+            arg = inst.bound.get(id_)
+            return copy_argument(arg) if arg is not None else const(None)
+        return param
+    if id_ in temps:
+        return lambda inst: name(inst.temps[id_])
+    globals_, copy = rule.globals, _compile_copy(n, rule, plan, temps)
+
+    def global_or_copy(inst):
+        if id_ in globals_:
+            return name(inst.names.helper(globals_[id_], id_))
+        return copy(inst)
+    return global_or_copy
+
+
+def _compile_copy(n, rule, plan, temps):
+    """A builder of a new node like `n` (its attributes, locations included) whose
+    children are built."""
+    kind, source = type(n), n.__dict__
+    children = []  # (field, builder, None) or (field, None, [(builder or None, item)])
+    for field in n._fields:
+        value = source.get(field)
+        if isinstance(value, AST):
+            children.append((field, compile_expr(value, rule, plan, temps), None))
+        elif type(value) is list:
+            children.append((field, None, [
+                (compile_expr(v, rule, plan, temps) if isinstance(v, AST) else None, v)
+                for v in value]))
+
+    def copy(inst):
         new = kind.__new__(kind)  # what kind() makes, without gast's __init__ (hot)
         state = new.__dict__
-        state.update(n.__dict__)
-        build = self.build
-        for field in n._fields:
-            value = state.get(field)
-            if isinstance(value, AST):
-                state[field] = build(value)
-            elif type(value) is list:
-                state[field] = [build(v) if isinstance(v, AST) else v for v in value]
+        state.update(source)
+        for field, build, items in children:
+            if build is not None:
+                state[field] = build(inst)
+            else:
+                state[field] = [b(inst) if b is not None else v for b, v in items]
         return new
+    return copy
 
-    def subscript(self, n):
-        if _is_adjoint(n):
-            return name(self.names.cotangent)  # d[result]: the registry checked it
-        return self.copy(n)
 
-    def call(self, n):
-        # the object is looked up before the names are bound: calls are refined by
-        # what the template wrote
-        fobj = self.plan.objects[id(n)]
-        bound, supports = self.bound, self.rule.supports
-        build = self.build
+def _compile_call(n, rule, plan, temps):
+    # the object is looked up before the names are bound: calls are refined by what
+    # the template wrote
+    fobj, role, attributes = plan.objects[id(n)], plan.roles[id(n)], plan.attributes[id(n)]
+    func = compile_expr(n.func, rule, plan, temps)
+    args = [compile_expr(a, rule, plan, temps) for a in n.args]
+    # (a supported parameter it passes, or None; its builder): a keyword passing a
+    # supported parameter left at its default is left out
+    keywords = [(k.value.id if isinstance(k.value, gast.Name) and k.value.id in rule.supports
+                 else None, _compile_copy(k, rule, plan, temps)) for k in n.keywords]
+
+    def build_call(inst):
         new = _Call.__new__(_Call)  # what gast.Call(func=, args=, keywords=) makes
         state = new.__dict__
         # built in field order: names are made in the order a visit makes them
-        state["func"] = build(n.func)
-        state["args"] = [build(a) for a in n.args]
+        state["func"] = func(inst)
+        state["args"] = [build(inst) for build in args]
+        bound = inst.bound
         state["keywords"] = [
-            # a supported parameter left at its default: left out
-            self.copy(k) for k in n.keywords if not (
-                isinstance(k.value, gast.Name) and k.value.id in supports
-                and note(bound.get(k.value.id), DefaultFilled) is not None)]
-        state.update(self.plan.attributes[id(n)])
-        role = self.plan.roles[id(n)]
+            build(inst) for supported, build in keywords
+            if supported is None or note(bound.get(supported), DefaultFilled) is None]
+        state.update(attributes)
         if role is None:
             return new
-        hooks = self.hooks
+        hooks = inst.hooks
         if role is _UNBROADCAST:
             return hooks.unbroadcast(new)
         if role is _MATMUL:
@@ -235,27 +300,7 @@ class _Builder:
             if known is not None:
                 return known
         return new
-
-    def binop(self, n):
-        return fold(self.copy(n))
-
-    def name(self, n):
-        id_ = n.id
-        if id_ == self.rule.result:
-            return name(self.names.result)
-        if id_ in self.plan.params:
-            arg = self.bound.get(id_)
-            return copy_argument(arg) if arg is not None else const(None)
-        if id_ in self.temps:
-            return name(self.temps[id_])
-        globals_ = self.rule.globals
-        if id_ in globals_:
-            return name(self.names.helper(globals_[id_], id_))
-        return self.copy(n)
-
-
-_SPECIAL = {gast.Subscript: _Builder.subscript, gast.Call: _Builder.call,
-            gast.BinOp: _Builder.binop, gast.Name: _Builder.name}
+    return build_call
 
 
 def copy_argument(arg):
