@@ -4,6 +4,8 @@ and dead-code elimination.
 Entry: `optimize(func, pure) -> func` where `pure(call) -> bool` tells which calls
 have no side effects. Both rewrites preserve the values of every name that is read
 later, so gradients are unchanged (the tests run optimized and unoptimized forms).
+`at_fixpoint(func)`: whether the last optimize of `func` stopped because no rewrite
+applied any more (not at the round limit); true only while `func` is unchanged since.
 """
 import math
 import operator
@@ -52,12 +54,20 @@ def _nodes(node):
 def optimize(func, pure, keep=frozenset()):
     """`keep`: names (the user's own) that are never substituted away."""
     counts = _Counts(func)
+    func.srcgrad_at_fixpoint = False
     for _ in range(20):
         rewritten = _substitute(func, keep, counts) | _copies(func, keep, counts)
         propagated = _constants(func, keep, counts)
         if not (rewritten | propagated | _dead_code(func, pure, counts)):
+            # a round that changed nothing: a new run on this func would decide the
+            # same (the tallies are exact) and change nothing either
+            func.srcgrad_at_fixpoint = True
             break
     return func
+
+
+def at_fixpoint(func):
+    return getattr(func, "srcgrad_at_fixpoint", False)
 
 
 def fill_empty_blocks(tree):
