@@ -13,6 +13,7 @@ from ast import AST
 
 import gast
 
+from .markers import Fixpoint, annotate, note
 from .syntax import name as name_node
 from ..treewalk import walk
 
@@ -54,20 +55,21 @@ def _nodes(node):
 def optimize(func, pure, keep=frozenset()):
     """`keep`: names (the user's own) that are never substituted away."""
     counts = _Counts(func)
-    func.srcgrad_at_fixpoint = False
+    annotate(func, Fixpoint(False))
     for _ in range(20):
         rewritten = _substitute(func, keep, counts) | _copies(func, keep, counts)
         propagated = _constants(func, keep, counts)
         if not (rewritten | propagated | _dead_code(func, pure, counts)):
             # a round that changed nothing: a new run on this func would decide the
             # same (the tallies are exact) and change nothing either
-            func.srcgrad_at_fixpoint = True
+            annotate(func, Fixpoint(True))
             break
     return func
 
 
 def at_fixpoint(func):
-    return getattr(func, "srcgrad_at_fixpoint", False)
+    n = note(func, Fixpoint)
+    return n is not None and n.reached
 
 
 def fill_empty_blocks(tree):
