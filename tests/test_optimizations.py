@@ -268,3 +268,18 @@ def test_constant_propagation_skips_names_updated_in_place():
     namespace = {}
     exec(text, namespace)
     assert namespace["g"](3.0) == 4.0 * 2.0 / 4 + 0.125
+
+
+def test_at_fixpoint_means_a_second_run_changes_nothing():
+    """compact skips optimize's second run on this (specialize._literal)."""
+    import gast
+
+    from srcgrad.transforms.optimize import at_fixpoint, optimize
+    src = "def g(y):\n    a = y\n    t = a * 2.0\n    u = t + 1.0\n    d = y * 3\n    return u\n"
+    func = gast.parse(src).body[0]
+    assert not at_fixpoint(func)
+    optimize(func, lambda call: True)
+    assert at_fixpoint(func)
+    before = gast.dump(func)
+    optimize(func, lambda call: True)
+    assert gast.dump(func) == before and at_fixpoint(func)

@@ -10,7 +10,8 @@ arithmetic. Only constant cotangents (the seed of a scalar output, folded) are
 compacted: their dtype is known to be float64, and a NumPy scalar keeps the array's
 promotion and error semantics where a Python float would not.
 
-Entry: `drop_broadcasts(func, arg_shapes, fixed, resolver, sinks[, walked]) -> bool`.
+Entry: `drop_broadcasts(func, arg_shapes, fixed, resolver, sinks[, walked, removed])
+-> bool`.
 
 Invariant that makes a drop safe (checked, never assumed): after the drop, every
 expression that depends on a dropped site and is used anywhere except as an operand
@@ -34,11 +35,13 @@ from ..treewalk import names, walk
 # dependence and the check are one linear pass each over the function.
 
 
-def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
+def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None, removed=None):
     """Rewrite `func` in place; return whether anything was dropped. `fixed`: the
     primal names' shapes (restores give a primal name back a value of its own shape);
     `sinks`: names of helpers whose first argument may be any broadcastable value;
-    `walked`: `nodes_and_calls(func)`, if the caller has it.
+    `walked`: `nodes_and_calls(func)`, if the caller has it; `removed`: a list that
+    gets the shape argument of each dropped site (what leaves the tree: the scalar
+    keeps the site's `np` name and a number of its own).
     Tries all sites at once, then one at a time (each success removes a site)."""
     dropped = False
     memo = {}  # the shapes of the statements no trial changed are inferred once
@@ -64,6 +67,8 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None):
             if _safe(func, set(markers), old, after, resolver, sinks):
                 for node, parent, field, index in chosen:
                     put(parent, field, index, _scalar(node))
+                    if removed is not None:
+                        removed.append(node.args[1])
                 dropped = True
                 break
             for node, parent, field, index in chosen:  # undo the trial

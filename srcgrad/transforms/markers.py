@@ -78,6 +78,14 @@ class DefaultFilled(Note):
     """On a rule argument the registry filled in from the template's default."""
 
 
+class Fixpoint(Note):
+    """On a function optimize ran on: whether its last round changed nothing (so
+    another run would change nothing either, while the function is unchanged since)."""
+
+    def __init__(self, reached):
+        self.reached = reached
+
+
 _ATTR = "srcgrad_notes"
 
 

@@ -4,6 +4,8 @@ and dead-code elimination.
 Entry: `optimize(func, pure) -> func` where `pure(call) -> bool` tells which calls
 have no side effects. Both rewrites preserve the values of every name that is read
 later, so gradients are unchanged (the tests run optimized and unoptimized forms).
+`at_fixpoint(func)`: whether the last optimize of `func` stopped because no rewrite
+applied any more (not at the round limit); true only while `func` is unchanged since.
 """
 import math
 import operator
@@ -11,6 +13,7 @@ from ast import AST
 
 import gast
 
+from .markers import Fixpoint, annotate, note
 from .syntax import name as name_node
 from ..treewalk import walk
 
@@ -52,12 +55,21 @@ def _nodes(node):
 def optimize(func, pure, keep=frozenset()):
     """`keep`: names (the user's own) that are never substituted away."""
     counts = _Counts(func)
+    annotate(func, Fixpoint(False))
     for _ in range(20):
         rewritten = _substitute(func, keep, counts) | _copies(func, keep, counts)
         propagated = _constants(func, keep, counts)
         if not (rewritten | propagated | _dead_code(func, pure, counts)):
+            # a round that changed nothing: a new run on this func would decide the
+            # same (the tallies are exact) and change nothing either
+            annotate(func, Fixpoint(True))
             break
     return func
+
+
+def at_fixpoint(func):
+    n = note(func, Fixpoint)
+    return n is not None and n.reached
 
 
 def fill_empty_blocks(tree):
