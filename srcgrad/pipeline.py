@@ -221,9 +221,13 @@ def emit(functions, roles, fun, ctx, spec, wrt_names):
     if free:
         header.append("# free names: " + ", ".join(
             f"{n} = {_describe(bound[n])}" for n in free))
-    text = "\n".join(header) + "\n" + codegen.print_ast(printed_module)
-    parsed = ast.parse(text)  # once: for the statements' lines and to compile
-    lines = codegen.line_origins(module, parsed, tree_.lineno,
+    # The printer numbers the statements as it prints them, so the text is not parsed
+    # for their lines (only when astor wrapped a line) and compiles from the text.
+    body, exact = codegen.print_numbered(printed_module, len(header) + 1)
+    text = "\n".join(header) + "\n" + body
+    parsed = None if exact else ast.parse(text)
+    lines = codegen.line_origins(module, printed_module if exact else parsed,
+                                 tree_.lineno,
                                  getattr(tree_, "end_lineno", None) or tree_.lineno)
     built, _ = codegen.build(text, factory, {f.name for f in functions}, bound, fun.fn,
                              save_to=spec.save_to, origins=(fun.source.filename, fname,

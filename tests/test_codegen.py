@@ -171,3 +171,55 @@ def test_fresh_names_are_identifiers(base):
     for _ in range(2):
         got = namer.fresh(base)
         assert got.isidentifier() and not keyword.iskeyword(got)
+
+
+_NUMBERED_SRC = '''
+def f(x, y):
+    if x:
+        a = 1
+    elif y:
+        a = 2
+    else:
+        a = 3
+    try:
+        b = a
+    except ValueError as e:
+        b = 0
+    else:
+        b = 1
+    finally:
+        c = 2
+    for i in range(3):
+        while i:
+            i -= 1
+        else:
+            pass
+    with open(x) as fh:
+        return b + c
+'''
+
+
+def _numbered(src, first):
+    import ast
+    import gast
+    printed = codegen.printable(gast.parse(src))
+    text, exact = codegen.print_numbered(printed, first)
+    assert text == codegen.print_ast(codegen.printable(gast.parse(src)))
+    parsed = ast.parse("\n" * (first - 1) + text)
+    return exact, ([s.lineno for s in codegen._statements(printed.body)],
+                   [s.lineno for s in codegen._statements(parsed.body)])
+
+
+@pytest.mark.parametrize("first", [1, 4])
+def test_print_numbered_gives_each_statement_its_line_in_the_text(first):
+    exact, (numbered, parsed) = _numbered(_NUMBERED_SRC, first)
+    assert exact and numbered == parsed
+
+
+@pytest.mark.parametrize("value", ["(" + " + ".join(f"x{i}" for i in range(40)) + ")",
+                                   repr("a long text that astor prints triple-quoted\n" * 3)])
+def test_print_numbered_says_when_a_statement_spans_lines(value):
+    # astor wraps a long line, prints a long string with newlines over several lines:
+    # then the numbers are not trusted (the caller parses the text)
+    exact, _ = _numbered(f"def f(x):\n    y = {value}\n    return y\n", 1)
+    assert not exact
