@@ -41,7 +41,8 @@ _ATOM_FIELDS = {
     gast.AnnAssign: ("simple",),
 }
 # Fields that hold only childless nodes (expression contexts, operators): a name
-# collector skips them, which leaves the order of the other nodes unchanged.
+# collector skips them, which leaves the order of the other nodes unchanged. (A
+# Constant's value is read: the suite's generated texts depend on it.)
 _LEAF_FIELDS = {
     gast.Name: ("ctx",), gast.Attribute: ("ctx",), gast.Subscript: ("ctx",),
     gast.Starred: ("ctx",), gast.List: ("ctx",), gast.Tuple: ("ctx",),
@@ -50,32 +51,39 @@ _LEAF_FIELDS = {
 }
 
 
+class FieldTable(dict):
+    """node class -> the names of its fields that can hold nodes (in `_fields`
+    order). A class not listed when the table was made keeps all its fields, learned
+    on first sight: `table[cls]` always answers (the hot loops below try `.get` first,
+    which stays on the interpreter's fast path)."""
+
+    def __missing__(self, cls):
+        fields = self[cls] = tuple(cls._fields)
+        return fields
+
+
 def _fields_table(*skip):
-    """A dict class -> the names of its fields that can hold nodes (in `_fields`
-    order), filled by `_learn` on first sight of a class: the skipped fields are
-    those of the tables in `skip` (any class not listed there keeps all its fields).
-    A plain dict, so that lookups stay on the interpreter's fast path."""
-    table = {}
+    """The FieldTable without the fields of the tables in `skip`."""
+    table = FieldTable()
     for cls in {cls for t in skip for cls in t}:
         skipped = {f for t in skip for f in t.get(cls, ())}
         table[cls] = tuple(f for f in cls._fields if f not in skipped)
     return table
 
 
-def _learn(table, cls):
-    fields = table[cls] = tuple(cls._fields)
-    return fields
-
-
-_NODE_FIELDS = _fields_table(_ATOM_FIELDS)
-_EXPR_FIELDS = _fields_table(_ATOM_FIELDS, _LEAF_FIELDS)
+# Every field that can hold a node: what `walk` (which yields contexts and operators
+# too, as ast.walk does) and copies read.
+NODE_FIELDS = _fields_table(_ATOM_FIELDS)
+# The fields that can hold a node with children, or a Name: what passes that look at
+# names, calls and statements read (never a context or an operator).
+CHILD_FIELDS = _fields_table(_ATOM_FIELDS, _LEAF_FIELDS)
 
 
 def walk(node):
     # A list read while it grows is a breadth-first queue that is never shifted.
     todo = [node]
     push = todo.append
-    table = _NODE_FIELDS
+    table = NODE_FIELDS
     name_cls = gast.Name
     for node in todo:
         cls = node.__class__
@@ -90,7 +98,7 @@ def walk(node):
             continue
         fields = table.get(cls)
         if fields is None:
-            fields = _learn(table, cls)
+            fields = table[cls]
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
@@ -113,7 +121,7 @@ def name_nodes(node):
     keep = found.append
     todo = [node]
     push = todo.append
-    table = _EXPR_FIELDS
+    table = CHILD_FIELDS
     name_cls = gast.Name
     for node in todo:
         cls = node.__class__
@@ -127,7 +135,7 @@ def name_nodes(node):
             keep(node)
         fields = table.get(cls)
         if fields is None:
-            fields = _learn(table, cls)
+            fields = table[cls]
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
@@ -153,7 +161,7 @@ def names(node, contexts=None, into=None):
     add = found.add
     todo = [node]
     push = todo.append
-    table = _EXPR_FIELDS
+    table = CHILD_FIELDS
     name_cls = gast.Name
     for node in todo:
         cls = node.__class__
@@ -169,7 +177,7 @@ def names(node, contexts=None, into=None):
             add(node.id)
         fields = table.get(cls)
         if fields is None:
-            fields = _learn(table, cls)
+            fields = table[cls]
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:

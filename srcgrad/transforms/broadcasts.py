@@ -25,10 +25,10 @@ broadcast operand, so every such use sees the same numbers. Static shapes come f
 import gast
 import numpy as np
 
-from .inplace import CHILD_FIELDS, nodes_and_calls, parent_list, put
+from .inplace import nodes_and_calls, parent_list, put
 from .shapes import expr_shape, infer_shapes
 from .syntax import clone, const, name
-from ..treewalk import names, walk
+from ..treewalk import CHILD_FIELDS, names, walk
 
 # Trials rewrite `func` in place (each site swapped for a marker name in its parent)
 # and undo a failed trial, instead of copying the whole function per trial; the

@@ -22,7 +22,7 @@ import gast
 import numpy as np
 
 from .. import runtime
-from .inplace import CHILD_FIELDS
+from ..treewalk import CHILD_FIELDS
 from .syntax import dotted_path, popped_list
 from .kinds import infer_kinds
 

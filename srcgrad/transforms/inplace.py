@@ -10,6 +10,8 @@ Call nodes' entries only;
 """
 import gast
 
+from ..treewalk import CHILD_FIELDS
+
 
 def walk_parents(root):
     """(node, parent, field, index) in `walk`'s order; index is None for a node held
@@ -80,20 +82,6 @@ def nodes_and_calls(root):
                     k += 1
     return nodes, calls
 
-
-# fields that hold no node, or only childless ones (expression contexts, operators)
-_SKIPPED = frozenset(("ctx", "op", "ops", "id", "attr", "kind", "type_comment"))
-
-
-class _Fields(dict):
-    """node class -> its fields but the skipped ones, found on first sight."""
-
-    def __missing__(self, cls):
-        fields = self[cls] = tuple(f for f in cls._fields if f not in _SKIPPED)
-        return fields
-
-
-CHILD_FIELDS = _Fields()  # what a fast walk reads of each class
 
 
 def put(parent, field, index, node):

@@ -10,7 +10,7 @@ from ast import AST
 
 import gast
 
-from ..treewalk import _EXPR_FIELDS, _learn
+from ..treewalk import CHILD_FIELDS
 
 _NOTHING = frozenset()
 _NO_FACTS = (None, _NOTHING, _NOTHING, _NOTHING, _NOTHING)
@@ -55,7 +55,7 @@ def _scan(st):
     read, stored, params, into = set(), set(), _NOTHING, _NOTHING
     todo = [st]
     pop, push = todo.pop, todo.append
-    table = _EXPR_FIELDS
+    table = CHILD_FIELDS
     name_cls, constant_cls, subscript_cls = gast.Name, gast.Constant, gast.Subscript
     load_cls, store_cls, param_cls = gast.Load, gast.Store, gast.Param
     while todo:
@@ -80,7 +80,7 @@ def _scan(st):
             into = into | {node.value.id}
         fields = table.get(kind)
         if fields is None:
-            fields = _learn(table, kind)
+            fields = table[kind]
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:

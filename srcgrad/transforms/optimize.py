@@ -15,23 +15,11 @@ import gast
 
 from .markers import Fixpoint, annotate, note
 from .syntax import name as name_node
-from ..treewalk import walk
+from ..treewalk import CHILD_FIELDS as _CHILD_FIELDS, walk
 
 _Name, _Load, _AugAssign, _BinOp = gast.Name, gast.Load, gast.AugAssign, gast.BinOp
-# Fields that never hold a name, a call or a statement: skipped by the traversals below.
-_LEAF_FIELDS = frozenset(("ctx", "op", "ops", "id", "kind", "type_comment"))
-
-
-class _ChildFields(dict):
-    """node class -> the fields that may hold child nodes, filled on first use."""
-
-    def __missing__(self, cls):
-        fields = self[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS and
-                                   not (cls is gast.Constant and f == "value"))
-        return fields
-
-
-_CHILD_FIELDS = _ChildFields()
+# the traversals below read only the fields that can hold a name, a call or a
+# statement (treewalk.CHILD_FIELDS)
 
 
 def _nodes(node):

@@ -3,7 +3,7 @@
 from ast import AST
 
 import gast
-from ..treewalk import _NODE_FIELDS, _learn, copy_tree, names
+from ..treewalk import NODE_FIELDS, copy_tree, names
 
 # The builders make nodes with `cls.__new__(cls)` and fill their `__dict__` in field
 # order: exactly what gast's keyword constructor (create_node: `__dict__.update`)
@@ -117,7 +117,7 @@ def located(node, origin):
         # treewalk.walk's visit (the same nodes), as a loop: no generator step per node
         todo = [node]
         push = todo.append
-        table = _NODE_FIELDS
+        table = NODE_FIELDS
         name_cls = _Name
         for n in todo:
             state = n.__dict__
@@ -134,7 +134,7 @@ def located(node, origin):
                 continue
             fields = table.get(cls)
             if fields is None:
-                fields = _learn(table, cls)
+                fields = table[cls]
             for field in fields:
                 value = state.get(field)
                 if isinstance(value, list):
