@@ -246,13 +246,24 @@ _SIX = textwrap.dedent("""\
 
 
 def warm_overhead(srcgrad, reps):
-    """(overhead, whole call, floor): seconds a warm `g(*args)` costs over the
+    """(overhead with the C check or None when srcgrad._speedups is not built,
+    overhead with the Python check, floor): seconds a warm `g(*args)` costs over the
     generated code it runs, and what testing each argument's type, dtype and shape
-    alone costs (what any never-stale dispatch must read), in the same loop."""
+    alone costs in Python (what a never-stale dispatch written in Python must read),
+    all in the same loop."""
     fn, filename = define(_SIX, "six")
     args = [np.full(3, float(i + 1)) for i in range(6)]
-    g = srcgrad.grad(fn)
-    g(*args)
+    dispatch = importlib.import_module("srcgrad.dispatch")
+    with_c = dispatch.speedups() is not None
+    g_c = srcgrad.grad(fn)
+    g_c(*args)  # its warm entry is made now, with the C check when there is one
+    saved = list(dispatch._speedups)
+    dispatch._speedups[:] = [None]
+    try:
+        g_py = srcgrad.grad(fn)
+        g_py(*args)  # this one's entry has the Python check
+    finally:
+        dispatch._speedups[:] = saved
     inner = _generated_main(srcgrad, fn, args)
     per = 20000
 
@@ -262,15 +273,15 @@ def warm_overhead(srcgrad, reps):
             call(*args)
         return (time.perf_counter() - t0) / per
     tests, empty = _floor_functions(args)
-    outer_t, inner_t, tests_t, empty_t = [], [], [], []
+    runs = {"c": [], "py": [], "inner": [], "tests": [], "empty": []}
+    calls = {"c": g_c, "py": g_py, "inner": inner, "tests": tests, "empty": empty}
     for _ in range(reps):
-        outer_t.append(timed(g))
-        inner_t.append(timed(inner) if inner is not None else float("nan"))
-        tests_t.append(timed(tests))
-        empty_t.append(timed(empty))
+        for key, call in calls.items():
+            runs[key].append(timed(call) if call is not None else float("nan"))
     forget(filename)
-    med = statistics.median
-    return med(outer_t) - med(inner_t), med(outer_t), med(tests_t) - med(empty_t)
+    med = {key: statistics.median(ts) for key, ts in runs.items()}
+    return ((med["c"] - med["inner"]) if with_c else None, med["py"] - med["inner"],
+            med["tests"] - med["empty"])
 
 
 def _floor_functions(args):
@@ -395,9 +406,11 @@ def main(argv):
     out.append(f"| {n_sh} shapes of one function: memory, compile per new shape | "
                f"{mb(s['grown'])}, {ms(s['per_shape'])} |")
     say("warm overhead")
-    over, total, floor = warm_overhead(srcgrad, 5 if quick else 11)
-    out.append(f"| warm call overhead, 6 array arguments (whole call; floor: testing "
-               f"their type, dtype, shape alone) | {us(over)} ({us(total)}; {us(floor)}) |")
+    over_c, over_py, floor = warm_overhead(srcgrad, 5 if quick else 11)
+    out.append(f"| warm call overhead, 6 array arguments: C check / Python check "
+               f"(floor of a check in Python: their type, dtype, shape alone) | "
+               f"{us(over_c) if over_c is not None else 'not built'} / {us(over_py)} "
+               f"({us(floor)}) |")
     say("threads")
     waited, alone = thread_wait(srcgrad, 150 if quick else 400)
     out.append(f"| small compile beside a big one in another thread (alone) | "

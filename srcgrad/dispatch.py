@@ -3,10 +3,12 @@ the kinds it was specialized on costs a few `is` tests, not a dictionary lookup.
 
 A gradient (api.py) keeps, besides its {argument kinds: (Artifact, entry)} table, the
 entry of the most recent call, `table.last = (check, main, arity)`, replaced as one
-object (so a thread never reads half of one). `check(a0, ...)` is generated for one
-key: per argument `type(a) is T` and, for an array, `a.dtype is D and a.shape == S`,
-then the artifact's guards inline (the tests of its `valid()`, guards.py, which also
-fail once the cache is cleared). A call that passes it runs `main`; any other call
+object (so a thread never reads half of one). `check(a0, ...)` is made for one key:
+per argument `type(a) is T` and, for an array, `a.dtype is D and a.shape == S`, then
+the artifact's guards (the tests of its `valid()`, guards.py, which also fail once the
+cache is cleared). It is a srcgrad._speedups.Checker (C, optional, about 3x cheaper:
+no shape tuple is built) when that module was built and reads arrays right, else a
+generated Python function of the same tests. A call that passes it runs `main`; any other call
 takes the table lookup (api.py's `slow`), which installs the entry of what it found.
 So generated code runs only for argument types, shapes and dtypes it was specialized
 on (the test is stricter than the table's key: identity of dtype objects, never ==)
@@ -18,10 +20,11 @@ call from Python to Python only when its arguments are positional.
 """
 import functools
 import linecache
+import os
 
 import numpy as np
 
-from .guards import GUARD_ERRORS, guard_tests
+from .guards import GUARD_ERRORS, MISSING, guard_tests
 
 _ndarray = np.ndarray
 _NUMBERS = (float, int, bool, complex)
@@ -49,24 +52,43 @@ def entry(args, guards, main):
     """(check, main, arity) for calls with arguments of the kinds of `args` while
     `guards` (an Artifact's flat_guards) hold, or None when an argument is not of a
     kind whose type (and an array's dtype and shape) is its whole key: lists, tuples,
-    dicts and other objects take the table lookup."""
-    env, tests = {}, []
-    for i, a in enumerate(args):
+    dicts and other objects take the table lookup. `check` is the C Checker when
+    srcgrad._speedups is usable, else generated Python; both test the same."""
+    specs = []  # (type, dtype or None, shape or None) per argument
+    for a in args:
         t = type(a)
+        if t is _ndarray:
+            specs.append((t, a.dtype, a.shape))
+        elif t in _NUMBERS:
+            specs.append((t, None, None))
+        elif isinstance(a, np.generic):
+            specs.append((t, a.dtype, None))
+        else:
+            return None
+    c = speedups()
+    if c is not None:
+        dicts, attrs, counter, generation = guards
+        attrs = tuple(g for g in attrs if g[1].isidentifier())  # as guard_tests does
+        return (c.Checker(tuple(specs), tuple(dicts), attrs, MISSING, counter, generation,
+                          _ndarray), main, len(args))
+    return _python_check(specs, guards), main, len(args)
+
+
+def _python_check(specs, guards):
+    env, tests = {}, []
+    for i, (t, dtype, shape) in enumerate(specs):
         env[f"T{i}"] = t
         tests.append(f"type(a{i}) is T{i}")
-        if t is _ndarray or (t not in _NUMBERS and isinstance(a, np.generic)):
-            env[f"D{i}"] = a.dtype
+        if dtype is not None:
+            env[f"D{i}"] = dtype
             tests.append(f"a{i}.dtype is D{i}")
-            if t is _ndarray:
-                env[f"S{i}"] = a.shape
-                tests.append(f"a{i}.shape == S{i}")
-        elif t not in _NUMBERS:
-            return None
+        if shape is not None:
+            env[f"S{i}"] = shape
+            tests.append(f"a{i}.shape == S{i}")
     guard_env, guard_tests_ = guard_tests(*guards)
     env.update(guard_env)
     names = sorted(env)
-    params = ", ".join(f"a{i}" for i in range(len(args)))
+    params = ", ".join(f"a{i}" for i in range(len(specs)))
     text = (f"def make({', '.join(names)}):\n"
             f"    def check({params}):\n"
             "        try:\n"
@@ -76,7 +98,36 @@ def entry(args, guards, main):
             "    return check\n")
     namespace = {}
     exec(_check_code(text), namespace)
-    return namespace["make"](*[env[n] for n in names]), main, len(args)
+    return namespace["make"](*[env[n] for n in names])
+
+
+_speedups = []  # [the usable C module or None], once looked for
+
+
+def speedups():
+    """srcgrad._speedups when it was built, reads NumPy arrays' struct as NumPy does
+    (checked on sample arrays) and SRCGRAD_PURE_PYTHON is not set; else None."""
+    if not _speedups:
+        _speedups.append(_load_speedups())
+    return _speedups[0]
+
+
+def _load_speedups():
+    if os.environ.get("SRCGRAD_PURE_PYTHON"):
+        return None
+    try:
+        from . import _speedups as c
+    except ImportError:  # not built (no C compiler at install): the Python check
+        return None
+    base = np.arange(24.0).reshape(2, 3, 4)
+    samples = [np.ones(()), np.zeros(0), np.ones(5, np.float32),
+               base, base.T, base[:, ::2], np.zeros((1, 0, 7), np.complex128),
+               np.asfortranarray(base), np.zeros((3,), dtype=[("a", "f8"), ("b", "i4")])]
+    for a in samples:
+        if c.read_array(a, _ndarray) != (a.ndim, a.shape, a.dtype) or \
+                c.read_array(a, _ndarray)[2] is not a.dtype:
+            return None  # a NumPy whose array layout differs: stay in Python
+    return c
 
 
 def arity(signature):

@@ -2,7 +2,8 @@
 call's kinds runs its generated code after a few inline tests. Whatever changes between
 two calls (a shape, a dtype, a class, a Python number's type, a rebound global, the
 cache cleared, another thread's call) must still compile again or be refused, as the
-table lookup does."""
+table lookup does. Every test runs with the C check (srcgrad._speedups, when built)
+and with the generated Python check."""
 import threading
 
 import numpy as np
@@ -17,6 +18,19 @@ SRC = """
 def f(x, y):
     return np.sum(np.tanh(x * y) * x)
 """
+
+
+CHECKS = ["python"] + (["c"] if dispatch._load_speedups() is not None else [])
+
+
+@pytest.fixture(autouse=True, params=CHECKS)
+def check_kind(request, monkeypatch):
+    """Which implementation of the warm path's check the test's entries use."""
+    monkeypatch.setattr(dispatch, "_speedups",
+                        [dispatch._load_speedups() if request.param == "c" else None])
+    srcgrad.clear_cache()
+    yield request.param
+    srcgrad.clear_cache()
 
 
 @pytest.fixture
