@@ -1,4 +1,6 @@
 """Core constructs of straight-line code, calls, the API forms and the cache."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -169,6 +171,10 @@ f, g = (lambda x: np.sum(x ** 2)), (lambda x: np.sum(x ** 3))
     f = build(src, "f")
     g = build(src, "g")
     x = r(3)
+    if sys.version_info < (3, 11):  # no columns in code objects: which one is unknown
+        with pytest.raises(srcgrad.errors.SourceUnavailableError, match="which lambda"):
+            srcgrad.grad(f)(x)
+        return
     assert_close(srcgrad.grad(f)(x), 2 * x)
     assert_close(srcgrad.grad(g)(x), 3 * x ** 2)
 
