@@ -10,6 +10,8 @@ Comments travel as statements (`syntax.comment`) that the printer writes as `# .
 lines; the printed text is never edited afterwards, so string constants stay intact.
 `build` also records, for each generated line, the user's line it came from, which
 `locate` uses to give a RuntimeRefusal raised inside generated code the user's place.
+The pipeline prints with `printer.Printer`, which writes this module's text (astor's)
+straight from the gast tree and hands astor what it cannot be sure of.
 """
 import ast
 import itertools
@@ -294,13 +296,18 @@ def _statements(body):
                 yield from _statements(sub)
 
 
-def line_origins(tree, printed, first, last):
+def statement_lines(module):
+    """The line of each statement of a parsed `module`, in `_statements` order."""
+    return [s.lineno for s in _statements(module.body)]
+
+
+def line_origins(tree, numbers, first, last):
     """{generated line: user line} for each statement of `tree`, printed in a text in
-    which the statements of `printed` have their lines: the tree `print_numbered`
-    numbered, or the text's parsed module. A statement's user line is that of the
-    `# grad of:` comment before it in its block (or an enclosing one), else its own
-    line when it lies in the user's function (lines first..last), else its enclosing
-    statement's."""
+    which its statements begin at lines `numbers` (in `_statements` order: the lines
+    the printer numbered, or `statement_lines` of the parsed text). A statement's user
+    line is that of the `# grad of:` comment before it in its block (or an enclosing
+    one), else its own line when it lies in the user's function (lines first..last),
+    else its enclosing statement's."""
     marks = []
 
     def visit(body, inherited):
@@ -322,13 +329,12 @@ def line_origins(tree, printed, first, last):
                     visit(sub, origin)
     visit(tree.body, None)
     visit = None  # it calls itself through its cell: a cycle the paused collector keeps
-    printed = list(_statements(printed.body))
     out = {}
-    if len(printed) != len(marks):  # never expected: then no mapping rather than a wrong one
+    if len(numbers) != len(marks):  # never expected: then no mapping rather than a wrong one
         return out
-    for node, origin in zip(printed, marks):
+    for line, origin in zip(numbers, marks):
         if origin is not None:
-            out[node.lineno] = origin
+            out[line] = origin
     return out
 
 
