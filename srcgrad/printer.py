@@ -12,8 +12,9 @@ comment statements. Whatever else a statement holds (lambdas, comprehensions,
 f-strings, strings astor may print triple-quoted, a line astor would wrap because
 it is over 79 characters, ...) makes the printer hand that statement to astor: it is
 converted and printed alone, at its indentation, which gives the text astor gives
-for it in the whole tree. A compound statement's too long or unusual header alone is
-handed over (printed with a `pass` body, whose line is dropped).
+for it in the whole tree. Of a `for`, `while` or `def` statement, a too long or unusual
+header alone is handed over (printed with a `pass` body, whose line is dropped).
+Blocks are given their `pass` (optimize.fill_empty_blocks's rule) as they are printed.
 
 On the way the printer numbers the statements (each one's first line in its text, in
 `codegen._statements` order: the lines the parsed text gives them) and collects the
@@ -92,13 +93,31 @@ def _number(value):
 
 
 def print_statements(statements, level, loads):
-    """A Printer of `statements` at indentation `level` (their empty blocks given a
-    `pass` first, as `codegen.printable` does); names read are added to `loads`."""
+    """A Printer of `statements` at indentation `level`; names read are added to
+    `loads`. Their empty blocks are given a `pass` on the way, as `codegen.printable`
+    does (with optimize.fill_empty_blocks) before it prints."""
     out = Printer(loads)
-    for s in statements:
-        fill_empty_blocks(s)
-        out.statement(s, level)
+    out.block(statements, level)
     return out
+
+
+def _fill(node):
+    """optimize.fill_empty_blocks's rule for one compound statement, applied as the
+    printer comes to it (not by a walk of its own): a body of only comments and
+    `pass`es gets a `pass`, an else block of only comments is dropped. Once per
+    statement: a filled body is still "only comments and passes"."""
+    if _blank(node.body):
+        node.body = node.body + [gast.Pass()]
+    if node.__class__ is not gast.FunctionDef and _blank(node.orelse):
+        node.orelse = []
+
+
+def _blank(statements):
+    for s in statements:
+        if s.__class__ is not gast.Pass and not (
+                s.__class__ is gast.Expr and codegen._is_comment(s)):
+            return False
+    return True
 
 
 def joined(parts, first):
@@ -176,24 +195,30 @@ class Printer:
         return "return " + self.expr(s.value, Precedence.Return)
 
     def _if(self, s, level):
-        mark = len(self.lines), len(self.numbers)
+        # the headers of the if/elif chain first: if astor must print one, it prints
+        # the whole statement (filling its blocks: none is filled yet)
+        chain, node, keyword = [], s, "if "
         try:
-            node = s
-            keyword = "if "
             while True:
-                self._header(node, level, keyword + self.expr(node.test, Precedence.If) + ":")
-                self.block(node.body, level + 1)
-                orelse = node.orelse
+                chain.append((node, self._header_line(
+                    level, keyword + self.expr(node.test, Precedence.If) + ":")))
+                orelse = node.orelse  # (never blank: filling leaves the chain as it is)
                 if len(orelse) == 1 and orelse[0].__class__ is gast.If:
                     node, keyword = orelse[0], "elif "
                     continue
-                self._else(orelse, level)
-                return
-        except _Delegate:  # a header astor prints: astor prints the whole statement
-            del self.lines[mark[0]:], self.numbers[mark[1]:]
+                break
+        except _Delegate:
             self._by_astor(s, level)
+            return
+        for node, line in chain:
+            _fill(node)
+            self.lines.append(line)
+            self.numbers.append(len(self.lines))
+            self.block(node.body, level + 1)
+        self._else(node.orelse, level)
 
     def _for(self, s, level):
+        _fill(s)
         try:
             self._header(s, level, "for " + self.expr(s.target, Precedence.For) + " in " +
                          self.expr(s.iter, _HIGHEST) + ":")
@@ -203,6 +228,7 @@ class Printer:
         self._else(s.orelse, level)
 
     def _while(self, s, level):
+        _fill(s)
         try:
             self._header(s, level, "while " + self.expr(s.test, Precedence.While) + ":")
         except _Delegate:
@@ -211,6 +237,7 @@ class Printer:
         self._else(s.orelse, level)
 
     def _function(self, s, level):
+        _fill(s)
         self.function_header(s, level)
         self.block(s.body, level + 1)
 
@@ -224,11 +251,15 @@ class Printer:
             self._header_by_astor(s, level)
 
     def _header(self, s, level, text):
+        self.lines.append(self._header_line(level, text))
+        self.numbers.append(len(self.lines))
+
+    @staticmethod
+    def _header_line(level, text):
         line = _INDENT * level + text
         if len(line) > _MAXLINE:
             raise _Delegate
-        self.lines.append(line)
-        self.numbers.append(len(self.lines))
+        return line
 
     def _else(self, orelse, level):
         if orelse:
@@ -266,6 +297,8 @@ class Printer:
     # -- what astor prints --
 
     def _by_astor(self, s, level):
+        """Statement `s`, none of whose blocks is filled yet, as astor prints it."""
+        fill_empty_blocks(s)
         lines, numbers, counted = self._astor_lines(s, level)
         self._add(lines, numbers, counted)
 

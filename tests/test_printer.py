@@ -15,10 +15,10 @@ from srcgrad.transforms.syntax import comment
 
 
 def _astor(body):
-    """(text, loads) of codegen's astor path for gast statements `body`."""
+    """(text, loads) of codegen's astor path for gast statements `body` (its blocks
+    filled first)."""
     loads = set()
-    tree = codegen.to_ast(gast.Module(body=body, type_ignores=[]),
-                          codegen._comment_statement, loads)
+    tree = codegen.printable(gast.Module(body=body, type_ignores=[]), loads)
     return codegen.print_ast(tree), loads
 
 
@@ -132,7 +132,6 @@ def test_comments_and_nested_blocks():
     f.body.insert(2, comment("a long comment " * 10))
     f.body[3].body.append(comment("trailing  "))
     f.body[3].orelse = [comment("only a comment")]
-    printer.print_statements([f], 0, set())  # (gives the empty else its pass)
     text = _check([f])
     assert "# a comment\n" in text
 
@@ -304,3 +303,55 @@ def test_values_and_nodes_the_printer_leaves_to_astor():
     out = printer.Printer()
     out.block(copy.deepcopy(body), 0)
     assert out.exact and out.numbers == [1, 4, 5, 6]  # (the array's repr: three lines)
+
+
+_BLANK_BLOCKS = """
+def f(x):
+    if x:
+        pass
+    elif y:
+        pass
+    else:
+        pass
+    for i in y:
+        pass
+    else:
+        pass
+    while x:
+        pass
+    try:
+        if x:
+            pass
+    except E:
+        pass
+    for """ + ", ".join(f"target_{i}" for i in range(10)) + """ in items:
+        pass
+    if """ + _LONG + """:
+        pass
+    elif x:
+        pass
+"""
+
+
+@pytest.mark.parametrize("keep", ["pass", "comment", "both", "none"])
+def test_print_statements_fills_blocks_as_printable_does(keep):
+    # every `pass` of the source becomes a comment, a pass, both, or is kept
+    body = _src(_BLANK_BLOCKS)
+    for node in gast.walk(body[0]):
+        for field in ("body", "orelse", "handlers"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                new = []
+                for s in block:
+                    if isinstance(s, gast.Pass) and keep != "pass":
+                        new += {"comment": [comment("c")], "both": [comment("c"), s],
+                                "none": [comment("c"), comment("d")]}[keep]
+                    else:
+                        new.append(s)
+                block[:] = new
+    old = copy.deepcopy(body)
+    want = codegen.to_source(gast.Module(body=old, type_ignores=[]))
+    text, _ = printer.joined([printer.print_statements(body, 0, set())], 1)
+    assert text == want
+    assert gast.dump(gast.Module(body=body, type_ignores=[])) == \
+        gast.dump(gast.Module(body=old, type_ignores=[]))  # the same tree (line_origins)
