@@ -59,7 +59,7 @@ for _cls, _prec in precedence_data.items():
 _POW = (gast.Pow, ast.Pow)
 _SPACED = {cls: f" {sym} " for cls, sym in _SYMBOL.items()}
 _AUG = {cls: f" {sym}= " for cls, sym in _SYMBOL.items()}
-_LOAD = gast.Load
+_LOAD, _NAME = gast.Load, gast.Name
 
 
 class _Delegate(Exception):
@@ -143,6 +143,7 @@ class Printer:
         self.lines = []
         self.numbers = []
         self.loads = set() if loads is None else loads
+        self._add_load = self.loads.add
         self.exact = True
 
     # -- statements --
@@ -341,9 +342,9 @@ class Printer:
 
     def expr(self, node, pp, first=False):
         cls = node.__class__
-        if cls is gast.Name:
+        if cls is _NAME:  # (half the nodes)
             if node.ctx.__class__ is _LOAD:
-                self.loads.add(node.id)
+                self._add_load(node.id)
             return node.id
         printer = _EXPRESSIONS.get(cls)
         if printer is None:
@@ -358,7 +359,7 @@ class Printer:
         if isinstance(value, str):
             # astor's pretty_string gives the repr here; elsewhere it may try quotes
             # over several lines: astor decides
-            if first or "\n" in value or node.kind:
+            if first or "\n" in value or getattr(node, "kind", None):
                 raise _Delegate
             text = repr(value)
             if pp > _EXPR or pp >= _ASSIGN or len(text) < 20:
