@@ -16,6 +16,7 @@ straight from the gast tree and hands astor what it cannot be sure of.
 import ast
 import itertools
 import linecache
+import math
 import sys
 import types
 import weakref
@@ -52,6 +53,18 @@ class _Printer(astor.SourceGenerator):
             return
         super().visit_Expr(node)
 
+    def visit_Constant(self, node):
+        # A negative number is a unary minus to Python's grammar: where its parent
+        # binds tighter (the base of a power), astor would write `-2.0 ** 2`, which
+        # is -(2.0 ** 2). Written as astor's delimiters would write it.
+        value = node.value
+        if isinstance(value, (int, float, complex)) and self.get__pp(node) > _USUB:
+            text = number_text(value)
+            if text.startswith("-"):
+                self.write("(", text, ")")
+                return
+        super().visit_Constant(node)
+
     def visit_If(self, node):
         # astor's visit_If, but an `elif` is written as its If's statement (the same
         # text: a newline, then the words), so that the If is numbered too
@@ -83,6 +96,36 @@ class _Printer(astor.SourceGenerator):
                 and not _is_printed_comment(node):
             node.lineno = self.line + self.first - 1
         super().newline(node)
+
+
+_USUB = astor.op_util.Precedence.USub
+
+
+def number_text(value):
+    """astor's text of a number (its _handle_numeric_constant): inf as 1e1000, nan as
+    (1e1000-1e1000), a complex with a real part in parentheses."""
+    if value.__class__ is int or value.__class__ is bool:  # (the common case)
+        return repr(value)
+
+    def part(p, imaginary):
+        s = "j" if imaginary else ""
+        try:
+            if math.isinf(p):
+                return ("-1e1000" if p < 0 else "1e1000") + s
+            if math.isnan(p):
+                return "(1e1000%s-1e1000%s)" % (s, s)
+        except OverflowError:  # an int too large for a float
+            pass
+        return repr(p) + s
+
+    if not isinstance(value, complex):
+        return part(value, False)
+    real, imag = part(value.real, False), part(value.imag, True)
+    if value.real == 0:
+        return imag
+    if value.imag == 0:
+        return "(%s+0j)" % real
+    return "(%s%s%s)" % (real, "" if imag.startswith("-") else "+", imag)
 
 
 def _is_printed_comment(node):

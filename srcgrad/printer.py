@@ -23,7 +23,6 @@ may have put a nested statement on another line than astor's count (the caller p
 """
 import ast
 import copy
-import math
 
 import gast
 from astor.op_util import Precedence, precedence_data, symbol_data
@@ -48,6 +47,7 @@ _POW_RIGHT = Precedence.PowRHS
 _IFEXP = Precedence.IfExp
 _EXPR = Precedence.Expr
 _ASSIGN = Precedence.Assign
+_USUB = Precedence.USub
 
 # operator class -> astor's precedence and symbol: for the `ast` classes (a tree may
 # hold some) and the gast classes of their names
@@ -64,32 +64,6 @@ _LOAD, _NAME = gast.Load, gast.Name
 
 class _Delegate(Exception):
     """Raised while printing a statement that astor must print."""
-
-
-def _number(value):
-    """astor's text of a number (its _handle_numeric_constant)."""
-    if value.__class__ is int or value.__class__ is bool:  # (the common case)
-        return repr(value)
-
-    def part(p, imaginary):
-        s = "j" if imaginary else ""
-        try:
-            if math.isinf(p):
-                return ("-1e1000" if p < 0 else "1e1000") + s
-            if math.isnan(p):
-                return "(1e1000%s-1e1000%s)" % (s, s)
-        except OverflowError:  # an int too large for a float
-            pass
-        return repr(p) + s
-
-    if not isinstance(value, complex):
-        return part(value, False)
-    real, imag = part(value.real, False), part(value.imag, True)
-    if value.real == 0:
-        return imag
-    if value.imag == 0:
-        return "(%s+0j)" % real
-    return "(%s%s%s)" % (real, "" if imag.startswith("-") else "+", imag)
 
 
 def print_statements(statements, level, loads):
@@ -354,8 +328,11 @@ class Printer:
     def _constant(self, node, pp, first):
         value = node.value
         if isinstance(value, (int, float, complex)):
-            text = _number(value)
-            return text if _CONSTANT >= pp else "(" + text + ")"
+            text = codegen.number_text(value)
+            # (a negative one where a unary minus would need them: codegen._Printer)
+            if _CONSTANT >= pp and not (pp > _USUB and text[0] == "-"):
+                return text
+            return "(" + text + ")"
         if isinstance(value, str):
             # astor's pretty_string gives the repr here; elsewhere it may try quotes
             # over several lines: astor decides

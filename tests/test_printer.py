@@ -355,3 +355,26 @@ def test_print_statements_fills_blocks_as_printable_does(keep):
     assert text == want
     assert gast.dump(gast.Module(body=body, type_ignores=[])) == \
         gast.dump(gast.Module(body=old, type_ignores=[]))  # the same tree (line_origins)
+
+
+@pytest.mark.parametrize("value", [-2.0, -3, -math.inf, -2j, -0.0])
+def test_a_negative_number_as_the_base_of_a_power_is_parenthesized(value):
+    # (anf folds -2.0 into a constant; astor wrote `-2.0 ** 2`, which is -(2.0 ** 2))
+    from srcgrad.transforms.syntax import assign, const
+    body = [assign("t", gast.BinOp(left=const(value), op=gast.Pow(), right=const(2)))]
+    text = _check(body)
+    assert text.startswith("t = (-")
+    namespace = {}
+    exec(text, namespace)
+    assert namespace["t"] == value ** 2
+
+
+def test_the_gradient_through_a_power_of_a_negative_literal():
+    import numpy as np
+    from reference import check
+    src = """
+    def f(x):
+        return x * (-2.0) ** 2 + (-3) ** 3 * np.sin(x) - x ** -2.0
+    """
+    check(src, "f", (1.5,))
+    check(src, "f", (np.linspace(0.5, 1.5, 4),))
