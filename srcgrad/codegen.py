@@ -10,10 +10,13 @@ Comments travel as statements (`syntax.comment`) that the printer writes as `# .
 lines; the printed text is never edited afterwards, so string constants stay intact.
 `build` also records, for each generated line, the user's line it came from, which
 `locate` uses to give a RuntimeRefusal raised inside generated code the user's place.
+The pipeline prints with `printer.Printer`, which writes this module's text (astor's)
+straight from the gast tree and hands astor what it cannot be sure of.
 """
 import ast
 import itertools
 import linecache
+import math
 import sys
 import types
 import weakref
@@ -50,6 +53,18 @@ class _Printer(astor.SourceGenerator):
             return
         super().visit_Expr(node)
 
+    def visit_Constant(self, node):
+        # A negative number is a unary minus to Python's grammar: where its parent
+        # binds tighter (the base of a power), astor would write `-2.0 ** 2`, which
+        # is -(2.0 ** 2). Written as astor's delimiters would write it.
+        value = node.value
+        if isinstance(value, (int, float, complex)) and self.get__pp(node) > _USUB:
+            text = number_text(value)
+            if text.startswith("-"):
+                self.write("(", text, ")")
+                return
+        super().visit_Constant(node)
+
     def visit_If(self, node):
         # astor's visit_If, but an `elif` is written as its If's statement (the same
         # text: a newline, then the words), so that the If is numbered too
@@ -81,6 +96,36 @@ class _Printer(astor.SourceGenerator):
                 and not _is_printed_comment(node):
             node.lineno = self.line + self.first - 1
         super().newline(node)
+
+
+_USUB = astor.op_util.Precedence.USub
+
+
+def number_text(value):
+    """astor's text of a number (its _handle_numeric_constant): inf as 1e1000, nan as
+    (1e1000-1e1000), a complex with a real part in parentheses."""
+    if value.__class__ is int or value.__class__ is bool:  # (the common case)
+        return repr(value)
+
+    def part(p, imaginary):
+        s = "j" if imaginary else ""
+        try:
+            if math.isinf(p):
+                return ("-1e1000" if p < 0 else "1e1000") + s
+            if math.isnan(p):
+                return "(1e1000%s-1e1000%s)" % (s, s)
+        except OverflowError:  # an int too large for a float
+            pass
+        return repr(p) + s
+
+    if not isinstance(value, complex):
+        return part(value, False)
+    real, imag = part(value.real, False), part(value.imag, True)
+    if value.real == 0:
+        return imag
+    if value.imag == 0:
+        return "(%s+0j)" % real
+    return "(%s%s%s)" % (real, "" if imag.startswith("-") else "+", imag)
 
 
 def _is_printed_comment(node):
@@ -294,13 +339,18 @@ def _statements(body):
                 yield from _statements(sub)
 
 
-def line_origins(tree, printed, first, last):
+def statement_lines(module):
+    """The line of each statement of a parsed `module`, in `_statements` order."""
+    return [s.lineno for s in _statements(module.body)]
+
+
+def line_origins(tree, numbers, first, last):
     """{generated line: user line} for each statement of `tree`, printed in a text in
-    which the statements of `printed` have their lines: the tree `print_numbered`
-    numbered, or the text's parsed module. A statement's user line is that of the
-    `# grad of:` comment before it in its block (or an enclosing one), else its own
-    line when it lies in the user's function (lines first..last), else its enclosing
-    statement's."""
+    which its statements begin at lines `numbers` (in `_statements` order: the lines
+    the printer numbered, or `statement_lines` of the parsed text). A statement's user
+    line is that of the `# grad of:` comment before it in its block (or an enclosing
+    one), else its own line when it lies in the user's function (lines first..last),
+    else its enclosing statement's."""
     marks = []
 
     def visit(body, inherited):
@@ -322,13 +372,12 @@ def line_origins(tree, printed, first, last):
                     visit(sub, origin)
     visit(tree.body, None)
     visit = None  # it calls itself through its cell: a cycle the paused collector keeps
-    printed = list(_statements(printed.body))
     out = {}
-    if len(printed) != len(marks):  # never expected: then no mapping rather than a wrong one
+    if len(numbers) != len(marks):  # never expected: then no mapping rather than a wrong one
         return out
-    for node, origin in zip(printed, marks):
+    for line, origin in zip(numbers, marks):
         if origin is not None:
-            out[node.lineno] = origin
+            out[line] = origin
     return out
 
 

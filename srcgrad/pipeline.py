@@ -16,7 +16,7 @@ import inspect
 import gast
 import numpy as np
 
-from . import codegen, guards as guards_mod, runtime, source as source_mod
+from . import codegen, guards as guards_mod, printer, runtime, source as source_mod
 from .errors import ArgumentError, SourceUnavailableError, UnsupportedSyntaxError
 from .naming import Namer
 from .resolve import Resolver
@@ -198,10 +198,10 @@ def emit(functions, roles, fun, ctx, spec, wrt_names):
     return ({role: function}, source text)."""
     fname = fun.source.name
     factory = ctx.namer.fresh("make_" + (roles.get("main") or roles["fwd"]))
-    # The functions are converted for the printer first: the names they read, which
-    # decide the factory's parameters, are collected on the way (no walk of their own).
+    # The functions are printed first: the names they read, which decide the
+    # factory's parameters, are collected on the way (no walk of their own).
     used = set()
-    printed = [codegen.printable(f, used) for f in functions]
+    printed = printer.print_statements(functions, 1, used)
     bound = ctx.helpers.bound
     free = sorted(n for n in bound if n in used)
     user_free = sorted(n for n in fun.source.closure if n in used and n not in free)
@@ -210,9 +210,10 @@ def emit(functions, roles, fun, ctx, spec, wrt_names):
         gast.Return(value=ret_names[0] if len(ret_names) == 1 else
                     gast.Tuple(elts=ret_names, ctx=gast.Load()))])
     module = gast.Module(body=[factory_def], type_ignores=[])
-    printed_module = codegen.printable(module)  # the factory around its return...
-    printed_module.body[0].body[:0] = printed   # ...given the converted functions
-    factory_def.body[:0] = functions            # the same in the gast tree (line_origins)
+    head, tail = printer.Printer(), printer.Printer()
+    head.function_header(factory_def, 0)  # the factory's def line...
+    tail.block(factory_def.body, 1)       # ...and its return, around the functions
+    factory_def.body[:0] = functions      # the same in the gast tree (line_origins)
     what = {"grad": "gradient", "value_and_grad": "value and gradient",
             "vjp": "forward and backward sweeps"}[spec.mode]
     tree_ = fun.source.tree
@@ -222,12 +223,14 @@ def emit(functions, roles, fun, ctx, spec, wrt_names):
         header.append("# free names: " + ", ".join(
             f"{n} = {_describe(bound[n])}" for n in free))
     # The printer numbers the statements as it prints them, so the text is not parsed
-    # for their lines (only when astor wrapped a line) and compiles from the text.
-    body, exact = codegen.print_numbered(printed_module, len(header) + 1)
+    # for their lines (only when astor may have moved one) and compiles from the text.
+    body, numbers = printer.joined([head, printed, tail], len(header) + 1)
     text = "\n".join(header) + "\n" + body
-    parsed = None if exact else ast.parse(text)
-    lines = codegen.line_origins(module, printed_module if exact else parsed,
-                                 tree_.lineno,
+    parsed = None
+    if numbers is None:
+        parsed = ast.parse(text)
+        numbers = codegen.statement_lines(parsed)
+    lines = codegen.line_origins(module, numbers, tree_.lineno,
                                  getattr(tree_, "end_lineno", None) or tree_.lineno)
     built, _ = codegen.build(text, factory, {f.name for f in functions}, bound, fun.fn,
                              save_to=spec.save_to, origins=(fun.source.filename, fname,
