@@ -378,3 +378,59 @@ def test_the_gradient_through_a_power_of_a_negative_literal():
     """
     check(src, "f", (1.5,))
     check(src, "f", (np.linspace(0.5, 1.5, 4),))
+
+
+# -- meaning, not only astor's text: astor itself printed `(-2.0) ** 2` wrongly -----------
+
+_ARITH = [gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.FloorDiv, gast.Mod]
+
+
+def _number_expr(rng, depth):
+    """A random arithmetic expression over x, y and numbers (negative ones included, as
+    anf folds them), in every position a parent can give."""
+    kind = rng.randrange(8 if depth > 0 else 2)
+    if kind == 0:
+        return gast.Constant(value=rng.choice([2, -2, 0.5, -0.5, -3.0, 1e-3, -1j, 2j]),
+                             kind=None)
+    if kind == 1:
+        return gast.Name(id=rng.choice("xy"), ctx=gast.Load(), annotation=None,
+                         type_comment=None)
+    sub = lambda: _number_expr(rng, depth - 1)  # noqa: E731
+    if kind <= 4:
+        return gast.BinOp(left=sub(), op=rng.choice(_ARITH)(), right=sub())
+    if kind == 5:
+        return gast.UnaryOp(op=rng.choice([gast.USub, gast.UAdd])(), operand=sub())
+    if kind == 6:
+        return gast.Attribute(value=sub(), attr=rng.choice(["real", "imag"]),
+                              ctx=gast.Load())
+    return gast.IfExp(test=gast.Compare(left=sub(), ops=[gast.Lt()], comparators=[sub()]),
+                      body=sub(), orelse=sub())
+
+
+def _outcome(run):
+    try:
+        value = run()
+    except (ArithmeticError, TypeError, ValueError) as exc:
+        return type(exc)
+    return "nan" if value != value else value
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_printed_expressions_compute_what_their_tree_computes(seed):
+    """The oracle is CPython compiling the tree itself (gast's own converter), not
+    astor: the printed text must evaluate to the same value, or raise the same error."""
+    rng = random.Random(seed)
+    env = {"x": 1.5, "y": -0.75}
+    for _ in range(40):
+        expr = _number_expr(rng, 4)
+        tree = ast.fix_missing_locations(ast.Expression(gast.gast_to_ast(copy.deepcopy(expr))))
+        code = compile(tree, "<tree>", "eval")
+        stmt = gast.Assign(targets=[gast.Name(id="r", ctx=gast.Store(), annotation=None,
+                                              type_comment=None)],
+                           value=expr, type_comment=None)
+        text, _ = _astor([copy.deepcopy(stmt)])
+        mine, _ = printer.joined([printer.print_statements([stmt], 0, set())], 1)
+        for printed in (text, mine):
+            ns = dict(env)
+            assert _outcome(lambda: eval(code, dict(env))) == \
+                _outcome(lambda: (exec(printed, ns), ns["r"])[1]), printed
