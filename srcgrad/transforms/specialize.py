@@ -65,13 +65,16 @@ def compact(functions, roles, inp):
         resolver = Resolver(inp.scope, {
             n.id for n in walked[0]
             if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))})
-        removed = []
-        if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks, walked, removed):
+        removed, facts = [], {}
+        if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks, walked, removed,
+                           facts):
             if not (at_fixpoint(f) and all(map(_literal, removed))):
                 optimize(f, inp.pure_call, keep=inp.keep)
-            walked = None
+                facts = {}
+        # the walk and the shapes of f as drop_broadcasts left it, where it knows them
+        walked = facts.get("walked")
         if f.name == roles.get("main") and spec.dtypes is not None:
-            if uncast(f, arg_shapes, resolver, sinks, inp, walked):
+            if uncast(f, arg_shapes, resolver, sinks, inp, walked, facts.get("shapes")):
                 walked = None
             if spec.use_math and "float" in spec.dtypes:
                 replay = math_floats(f, resolver, sinks, inp, walked) or replay
@@ -117,11 +120,11 @@ def math_floats(f, resolver, sinks, inp, walked=None):
     return True
 
 
-def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
+def uncast(f, arg_shapes, resolver, sinks, inp, walked=None, shapes=None):
     """Return a gradient without `cast_like` where it is statically a fresh float64
     array of its float64 argument's shape: then the cast would return it as is.
-    Returns whether any cast went. `walked`: `nodes_and_calls(f)`, if the caller
-    has it."""
+    Returns whether any cast went. `walked`: `nodes_and_calls(f)`, and `shapes`:
+    `infer_shapes(f, arg_shapes, resolver, inp.shapes)`, if the caller has them."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
     f64 = np.dtype(np.float64).str
     if not any(kinds[w] == f64 and shape for w, shape in zip(inp.params, inp.spec.shapes)):
@@ -141,7 +144,7 @@ def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
     # rewrites anything: a cast goes only after `plain` held for it, which read
     # "shapes" and then "float64s", and the aliasing facts come with the latter.
     # Where every cast fails the shape test, the others are never inferred.
-    facts = {}
+    facts = {} if shapes is None else {"shapes": shapes}
 
     def fact(key):
         if key not in facts:
