@@ -39,12 +39,13 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None, memo=None):
     # same shape again, which changes nothing): the same sweeps, without the repeats.
     readers = {}
     readers_get = readers.get
+    # only loops and assignments to a name or tuple look anything up or assign a
+    # name (_assigned), and what a statement gives a fixed name is never used:
+    # the others would never be read
+    body = [s for s in body if isinstance(s, gast.For) or isinstance(s, gast.Assign) and not (
+        isinstance(s.targets[0], gast.Subscript) or
+        isinstance(s.targets[0], gast.Name) and s.targets[0].id in fixed)]
     dirty = [True] * len(body)
-    # what a statement gives a fixed name is never used: such statements go unread
-    for i, s in enumerate(body):
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and \
-                s.targets[0].id in fixed:
-            dirty[i] = False
     # a name only ever goes absent -> known -> unknown, so this reaches the fixpoint
     changed = True
     while changed:
@@ -166,7 +167,10 @@ def _shape_of(value, env, resolver, ints):
     """The shape of any expression: atoms directly, nested expressions (in optimized
     generated code) recursively. Dispatched on the node's class: this runs for every
     expression of every statement, several times per compile."""
-    rule = _RULES.get(value.__class__)
+    cls = value.__class__
+    if cls is _NAME:  # the commonest: _name's lookup, inline
+        return env.get(value.id)
+    rule = _RULES.get(cls)
     return rule(value, env, resolver, ints) if rule is not None else None
 
 
@@ -261,6 +265,7 @@ def _call_rule(value, env, resolver, ints):
     return None
 
 
+_NAME = gast.Name
 _RULES = {gast.Constant: _constant, gast.Name: _name, gast.BinOp: _binop,
           gast.UnaryOp: _unaryop, gast.Compare: _compare, gast.Attribute: _attribute,
           gast.Subscript: _subscript_rule, gast.Call: _call_rule}
