@@ -20,7 +20,7 @@ from .dtypes import float64_names, is_float64, is_product
 from .inplace import nodes_and_calls, put
 from .optimize import at_fixpoint, optimize
 from .replay import replay_safe
-from .scalars import is_python_float, python_numbers, use_math
+from .scalars import is_python_float, lookup_once, python_numbers, use_math
 from .shapes import expr_shape, infer_shapes
 from ..treewalk import walk
 
@@ -62,9 +62,7 @@ def compact(functions, roles, inp):
             arg_shapes = dict(zip(inp.params, spec.shapes))
         # one walk of f serves each pass below until one of them changes f
         walked = nodes_and_calls(f)
-        resolver = Resolver(inp.scope, {
-            n.id for n in walked[0]
-            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))})
+        resolver = Resolver(inp.scope, _stored(walked[0]))
         removed, facts = [], {}
         if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks, walked, removed,
                            facts):
@@ -79,6 +77,12 @@ def compact(functions, roles, inp):
             if spec.use_math and "float" in spec.dtypes:
                 replay = math_floats(f, resolver, sinks, inp, walked) or replay
     return replay
+
+
+def _stored(nodes):
+    """The names of the Name nodes among `nodes` in a Store or Param context."""
+    name_, stores = gast.Name, (gast.Store, gast.Param)
+    return {n.id for n in nodes if isinstance(n, name_) and isinstance(n.ctx, stores)}
 
 
 def _literal(shape):
@@ -102,12 +106,14 @@ def math_floats(f, resolver, sinks, inp, walked=None):
     fallback for what `math` and plain floats raise runs them again
     (with_numpy_fallback). `walked`: `nodes_and_calls(f)`, if the caller has it."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
-    numbers = python_numbers(inp.tree, kinds, inp.resolver, None)
-    if not replay_safe(inp.tree, inp.resolver, immutable=numbers):
+    user = lookup_once(inp.resolver)  # (each path's first lookup is what guards keep)
+    numbers = python_numbers(inp.tree, kinds, user, None)
+    if not replay_safe(inp.tree, user, immutable=numbers):
         return False
     walked = walked or nodes_and_calls(f)
     nodes = walked[0]  # walk(f) but for contexts and operators, which neither reads
-    if not replay_safe(f, resolver, inp.stack, nodes=nodes):
+    # (a lookup of its own: what bind adds below must resolve afresh)
+    if not replay_safe(f, lookup_once(resolver), inp.stack, nodes=nodes):
         return False
     # with or without math, float arithmetic in the adjoint may raise (0.0 ** -0.5)
     math_name = inp.bind("math", math)  # the scope sees it at once
