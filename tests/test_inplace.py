@@ -74,3 +74,12 @@ def test_complexes_calls_are_the_call_nodes_of_a_walk():
         wanted = {id(n) for n in treewalk.walk(tree) if isinstance(n, gast.Call)}
         found = complexes._calls(tree)
         assert len(found) == len(wanted) and {id(n) for n in found} == wanted
+
+
+def test_complexes_stores_and_calls_are_store_names_and_the_calls_of_a_walk():
+    from srcgrad.transforms import complexes, syntax
+    for tree in _trees():
+        stores, calls = complexes._stores_and_calls(tree)
+        assert stores == syntax.store_names(tree)
+        wanted = {id(n) for n in treewalk.walk(tree) if isinstance(n, gast.Call)}
+        assert len(calls) == len(wanted) and {id(n) for n in calls} == wanted

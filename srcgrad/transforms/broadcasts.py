@@ -57,21 +57,39 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None, remov
         if not sites:
             break
         changes = _holders(func, sites)
-        before = shapes if shapes is not None else \
-            infer_shapes(func, arg_shapes, resolver, fixed, memo)
-        shapes = before
         # a site is a node: one shared by two parents is dropped in both at once
         singles = [[s for s in sites if s[0] is node] for node, *_ in sites[:_MAX_SINGLE]]
         for chosen in [sites] + (singles if len(sites) > 1 else []):
-            markers = _mark(chosen, before, resolver)
+            markers = _mark(chosen, resolver)
             if markers is None:
                 continue
-            old = {**before, **{m: shape for m, shape in markers.items()}}
             start = {**arg_shapes, **{m: () for m in markers}}  # now a scalar
             _forget(memo, changes, chosen)
             after = infer_shapes(func, start, resolver, fixed, memo)
             _forget(memo, changes, chosen)  # rewritten again below, either way
-            if _safe(func, set(markers), old, after, resolver, sinks):
+
+            known = []
+
+            def old():
+                """The shapes before the trial (the markers': the broadcasts'),
+                inferred on first use (a check that compares none needs none)."""
+                nonlocal shapes
+                if not known:
+                    if shapes is None:
+                        for node, parent, field, index in chosen:  # the sites, back
+                            put(parent, field, index, node)
+                        shapes = infer_shapes(func, arg_shapes, resolver, fixed, memo)
+                        _forget(memo, changes, chosen)
+                        for (_, parent, field, index), (_, m) in zip(
+                                chosen, markers.values()):
+                            put(parent, field, index, m)
+                    known.append({**shapes, **{m: s for m, (s, _) in markers.items()}})
+                return known[0]
+            try:
+                safe = _safe(func, set(markers), old, after, resolver, sinks)
+            finally:
+                old = None  # (a closure over the trial: keep nothing alive)
+            if safe:
                 scalars = []
                 for node, parent, field, index in chosen:
                     scalars.append(_scalar(node))
@@ -93,7 +111,7 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None, remov
             for node, parent, field, index in chosen:  # undo the trial
                 put(parent, field, index, node)
         else:
-            break  # no trial went: func is as `before` saw it
+            break  # no trial went: func is as it was (and `shapes` with it)
         if len(chosen) == len(sites):
             break  # every site is gone: a new walk would find none
     if facts is not None:
@@ -178,24 +196,26 @@ def _is_broadcast(node, resolver):
     return resolver.static_object(node.func.value) is np
 
 
-def _mark(chosen, before, resolver):
-    """Put a marker name in place of each chosen site; return {marker: broadcast
-    shape}, or None (and nothing changed) if a site cannot go: a cotangent of unknown
-    dtype or an unknown shape."""
+def _mark(chosen, resolver):
+    """Put a marker name in place of each chosen site; return {marker: (broadcast
+    shape, the marker's Name node)}, or None (and nothing changed) if a site cannot
+    go: a cotangent of unknown dtype or an unknown shape. (infer_shapes gives a
+    `broadcast_to` the shape its second argument spells as a literal tuple, and
+    None for any other: whatever the names' shapes, so none are needed here.)"""
     shapes = []
     for node, *_ in chosen:
         g = node.args[0]
         if not (isinstance(g, gast.Constant) and type(g.value) in (int, float)):
             return None
-        shape = expr_shape(node, before, resolver)
+        shape = expr_shape(node, {}, resolver)
         if shape is None:
             return None
         shapes.append(shape)
     markers = {}
     for (node, parent, field, index), shape in zip(chosen, shapes):
         m = _MARKER.format(len(markers))
-        markers[m] = shape
-        put(parent, field, index, name(m))
+        markers[m] = (shape, name(m))
+        put(parent, field, index, markers[m][1])
     return markers
 
 
@@ -417,12 +437,14 @@ def _reads(expr, sinks):
     return outside, outside | inside
 
 
-def _safe(func, markers, before, after, resolver, sinks):
+def _safe(func, markers, old, after, resolver, sinks):
+    """Whether the trial (markers in place of its sites) is a safe drop: `old()`
+    gives the shapes before it, `after` those with the markers scalars."""
     dependent, skip, augs, ints = _dependent(func, markers, sinks, resolver)
 
     def same(node):
         a = expr_shape(node, after, resolver, ints)
-        return a is not None and a == expr_shape(node, before, resolver, ints)
+        return a is not None and a == expr_shape(node, old(), resolver, ints)
 
     def check(node, free):
         """False if a dependent expression in a shape-sensitive position changed.

@@ -106,6 +106,11 @@ def _calls_a_helper(calls, resolver):
     return False
 
 
+def _calls(tree):
+    """The Call nodes under `tree`, in no particular order."""
+    return _stores_and_calls(tree)[1]
+
+
 def _stores_and_calls(tree):
     """(the names `tree` assigns, as syntax.store_names gives them; the Call nodes
     under `tree`, in no particular order): one loop over the fields that can hold a
