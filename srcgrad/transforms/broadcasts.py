@@ -48,7 +48,7 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None, remov
     these arguments).
     Tries all sites at once, then one at a time (each success removes a site)."""
     dropped = False
-    memo = {}  # the shapes of the statements no trial changed are inferred once
+    memo = None
     shapes = None  # infer_shapes of func as it is now, once known
     while True:
         if walked is None:
@@ -57,6 +57,11 @@ def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None, remov
         if not sites:
             break
         changes = _holders(func, sites)
+        if memo is None and len(sites) > 1:
+            # more than one trial may infer: the shapes of the statements no trial
+            # changed are inferred once (with one site, a second inference is rare,
+            # and the memo's upkeep would cost more than it saves)
+            memo = {}
         # a site is a node: one shared by two parents is dropped in both at once
         singles = [[s for s in sites if s[0] is node] for node, *_ in sites[:_MAX_SINGLE]]
         for chosen in [sites] + (singles if len(sites) > 1 else []):
@@ -176,6 +181,8 @@ def _holders(func, sites):
 
 def _forget(memo, holders, chosen):
     """Drop the memo's entries for the statements that hold a chosen site."""
+    if memo is None:
+        return
     for node, *_ in chosen:
         for s in holders[id(node)]:
             memo.pop(id(s), None)
@@ -273,7 +280,9 @@ def _dependent(func, markers, sinks, resolver):
                 continue
             fired.add(i)
             for t in flows[i][1]:
-                for n in walk(t):
+                # (the commonest target, a plain name, is the one name walk finds)
+                plain = t.__class__ is gast.Name and getattr(t, "annotation", None) is None
+                for n in (t,) if plain else walk(t):
                     if isinstance(n, gast.Name) and n.id not in tainted:
                         tainted.add(n.id)
                         todo.append(n.id)
