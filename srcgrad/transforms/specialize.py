@@ -22,7 +22,7 @@ from .optimize import at_fixpoint, optimize
 from .replay import replay_safe
 from .scalars import is_python_float, lookup_once, python_numbers, use_math
 from .shapes import expr_shape, infer_shapes
-from ..treewalk import walk
+from ..treewalk import CHILD_FIELDS, walk
 
 
 @dataclasses.dataclass
@@ -61,8 +61,8 @@ def compact(functions, roles, inp):
         else:
             arg_shapes = dict(zip(inp.params, spec.shapes))
         # one walk of f serves each pass below until one of them changes f
-        walked = nodes_and_calls(f)
-        resolver = Resolver(inp.scope, _stored(walked[0]))
+        stores, walked = walk_and_stores(f)
+        resolver = Resolver(inp.scope, stores)
         removed, facts = [], {}
         if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks, walked, removed,
                            facts):
@@ -79,10 +79,34 @@ def compact(functions, roles, inp):
     return replay
 
 
-def _stored(nodes):
-    """The names of the Name nodes among `nodes` in a Store or Param context."""
-    name_, stores = gast.Name, (gast.Store, gast.Param)
-    return {n.id for n in nodes if isinstance(n, name_) and isinstance(n.ctx, stores)}
+def walk_and_stores(root):
+    """(the names of the Name nodes under `root` in a Store or Param context,
+    `inplace.nodes_and_calls(root)`): its loop, which touches every Name node
+    anyway, tells their contexts too, instead of a second loop over the nodes."""
+    nodes = [root]
+    calls = [(root, None, None, None)] if isinstance(root, gast.Call) else []
+    stores = set()
+    push, keep, store = nodes.append, calls.append, stores.add
+    ast, call, fields_of = gast.AST, gast.Call, CHILD_FIELDS
+    name_, stored = gast.Name, (gast.Store, gast.Param)
+    for node in nodes:
+        if isinstance(node, name_) and isinstance(node.ctx, stored):
+            store(node.id)
+        for field in fields_of[node.__class__]:
+            value = getattr(node, field, None)
+            if isinstance(value, ast):
+                push(value)
+                if isinstance(value, call):
+                    keep((value, node, field, None))
+            elif isinstance(value, list):
+                k = 0
+                for item in value:
+                    if isinstance(item, ast):
+                        push(item)
+                        if isinstance(item, call):
+                            keep((item, node, field, k))
+                    k += 1
+    return stores, (nodes, calls)
 
 
 def _literal(shape):
