@@ -26,6 +26,7 @@ from ..resolve import Resolver
 from ..treewalk import CHILD_FIELDS
 from .syntax import dotted_path, popped_list
 from .kinds import infer_kinds
+from .scalars import lookup_once
 
 REAL = "real"
 
@@ -56,6 +57,7 @@ def real_names(func, arg_kinds, resolver, stack=None):
     {parameter: dtype string, 'float', 'int' or None}; `stack`: the per-call stack's
     name (its pops restore values the name held before)."""
     env = {k: REAL for k, v in arg_kinds.items() if _real_kind(v)}
+    resolver = lookup_once(resolver)
     env = infer_kinds(func, env, lambda value, env: _kind(value, env, resolver),
                       skip=lambda s: stack is not None and
                       popped_list(s.value, resolver) == stack)
