@@ -243,10 +243,15 @@ def _dependent(func, markers, sinks, resolver):
     statements, the `_quiet` ones, and the clean parts of the walked ones), the
     augmented assignments and loop counters."""
     flows, augs, ints, skip, parts = [], [], set(), {}, []
+    assign, load = gast.Assign, gast.Load
     for s, simple in _statements(func):
         # reads: every name the statement loads, sinks included (check looks inside)
-        if isinstance(s, gast.Assign):
-            value, reads = _reads(s.value, sinks)
+        if isinstance(s, assign):
+            value = names(s.value, load)
+            if value.isdisjoint(sinks):  # (_reads' answer, at once)
+                reads = value
+            else:
+                value, reads = _reads(s.value, sinks)
             flows.append((value, s.targets))
             # a stored name loads nothing: only a subscript or tuple target reads
             if len(s.targets) != 1 or not _is_stored_name(s.targets[0]):
