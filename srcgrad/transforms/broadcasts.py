@@ -132,8 +132,8 @@ def _rewalked(walked, chosen, scalars):
     `walked`, the walk before, without a new one; None (walk again) where a node the
     rewrite replaces or removes is held twice. The scalar's nodes take the places of
     the site's in walk's breadth-first order: the call, its function (the `np.`
-    attribute) and that's `np` name, its first argument; the second argument, the
-    shape, goes with all the nodes under it, and so do the calls among them."""
+    attribute), the attribute's `np` name and the call's first argument; the second
+    argument, the shape, goes with all the nodes under it and the calls among them."""
     nodes, calls = walked
     replace, remove = {}, set()
     for (site, *_), new in zip(chosen, scalars):
