@@ -29,7 +29,7 @@ from .transforms.optimize import optimize
 from .transforms.reverse import Reverse
 from .transforms.shapes import infer_shapes
 from .transforms.specialize import SpecializeInputs, compact
-from .transforms.syntax import name, store_names
+from .transforms.syntax import name
 from .transforms.wrt import loop_assigned, select
 from .treewalk import copy_tree, names as names_in
 
@@ -122,8 +122,8 @@ def build(fn, spec, callees):
                                 analysis.active, spec, fun.source.name, seed_expr)
     scope = _GeneratedScope(fun.source, ctx.helpers.bound)
     if spec.dtypes is not None:  # before optimize: real_like reads primals
-        drop_real_helpers(functions[0], dict(zip(fun.params, spec.dtypes)),
-                          Resolver(scope, store_names(functions[0])), rev.stack)
+        drop_real_helpers(functions[0], dict(zip(fun.params, spec.dtypes)), scope,
+                          rev.stack)
     replay = False
     if spec.optimize:
         pure = pure_call(ctx.helpers.bound, fun.source)

@@ -74,3 +74,24 @@ def test_complexes_calls_are_the_call_nodes_of_a_walk():
         wanted = {id(n) for n in treewalk.walk(tree) if isinstance(n, gast.Call)}
         found = complexes._calls(tree)
         assert len(found) == len(wanted) and {id(n) for n in found} == wanted
+
+
+def test_complexes_stores_and_calls_are_store_names_and_the_calls_of_a_walk():
+    from srcgrad.transforms import complexes, syntax
+    for tree in _trees():
+        stores, calls = complexes._stores_and_calls(tree)
+        assert stores == syntax.store_names(tree)
+        wanted = {id(n) for n in treewalk.walk(tree) if isinstance(n, gast.Call)}
+        assert len(calls) == len(wanted) and {id(n) for n in calls} == wanted
+
+
+def test_specialize_walk_and_stores_is_nodes_and_calls_and_store_names():
+    from srcgrad.transforms import specialize, syntax
+    for tree in _trees():
+        stores, (nodes, calls) = specialize.walk_and_stores(tree)
+        want_nodes, want_calls = inplace.nodes_and_calls(tree)
+        assert stores == syntax.store_names(tree)
+        assert [id(n) for n in nodes] == [id(n) for n in want_nodes]
+        assert len(calls) == len(want_calls)
+        for a, b in zip(calls, want_calls):
+            assert a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:]

@@ -10,8 +10,8 @@ arithmetic. Only constant cotangents (the seed of a scalar output, folded) are
 compacted: their dtype is known to be float64, and a NumPy scalar keeps the array's
 promotion and error semantics where a Python float would not.
 
-Entry: `drop_broadcasts(func, arg_shapes, fixed, resolver, sinks[, walked, removed])
--> bool`.
+Entry: `drop_broadcasts(func, arg_shapes, fixed, resolver, sinks[, walked, removed,
+facts]) -> bool`.
 
 Invariant that makes a drop safe (checked, never assumed): after the drop, every
 expression that depends on a dropped site and is used anywhere except as an operand
@@ -35,48 +35,129 @@ from ..treewalk import CHILD_FIELDS, names, walk
 # dependence and the check are one linear pass each over the function.
 
 
-def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None, removed=None):
+def drop_broadcasts(func, arg_shapes, fixed, resolver, sinks, walked=None, removed=None,
+                    facts=None):
     """Rewrite `func` in place; return whether anything was dropped. `fixed`: the
     primal names' shapes (restores give a primal name back a value of its own shape);
     `sinks`: names of helpers whose first argument may be any broadcastable value;
     `walked`: `nodes_and_calls(func)`, if the caller has it; `removed`: a list that
     gets the shape argument of each dropped site (what leaves the tree: the scalar
-    keeps the site's `np` name and a number of its own).
+    keeps the site's `np` name and a number of its own); `facts`: a dict that gets,
+    where they are known, what later passes would compute again on `func` as
+    returned: "walked" (its `nodes_and_calls`) and "shapes" (its `infer_shapes` with
+    these arguments).
     Tries all sites at once, then one at a time (each success removes a site)."""
     dropped = False
-    memo = {}  # the shapes of the statements no trial changed are inferred once
+    memo = None
+    shapes = None  # infer_shapes of func as it is now, once known
     while True:
-        sites = [e for e in (walked or nodes_and_calls(func))[1]
-                 if _is_broadcast(e[0], resolver)]
-        walked = None  # a drop changes func
+        if walked is None:
+            walked = nodes_and_calls(func)
+        sites = [e for e in walked[1] if _is_broadcast(e[0], resolver)]
         if not sites:
-            return dropped
+            break
         changes = _holders(func, sites)
-        before = infer_shapes(func, arg_shapes, resolver, fixed, memo)
+        if memo is None and len(sites) > 1:
+            # more than one trial may infer: the shapes of the statements no trial
+            # changed are inferred once (with one site, a second inference is rare,
+            # and the memo's upkeep would cost more than it saves)
+            memo = {}
         # a site is a node: one shared by two parents is dropped in both at once
         singles = [[s for s in sites if s[0] is node] for node, *_ in sites[:_MAX_SINGLE]]
         for chosen in [sites] + (singles if len(sites) > 1 else []):
-            markers = _mark(chosen, before, resolver)
+            markers = _mark(chosen, resolver)
             if markers is None:
                 continue
-            old = {**before, **{m: shape for m, shape in markers.items()}}
             start = {**arg_shapes, **{m: () for m in markers}}  # now a scalar
             _forget(memo, changes, chosen)
             after = infer_shapes(func, start, resolver, fixed, memo)
             _forget(memo, changes, chosen)  # rewritten again below, either way
-            if _safe(func, set(markers), old, after, resolver, sinks):
+
+            known = []
+
+            def old():
+                """The shapes before the trial (the markers': the broadcasts'),
+                inferred on first use (a check that compares none needs none)."""
+                nonlocal shapes
+                if not known:
+                    if shapes is None:
+                        for node, parent, field, index in chosen:  # the sites, back
+                            put(parent, field, index, node)
+                        shapes = infer_shapes(func, arg_shapes, resolver, fixed, memo)
+                        _forget(memo, changes, chosen)
+                        for (_, parent, field, index), (_, m) in zip(
+                                chosen, markers.values()):
+                            put(parent, field, index, m)
+                    known.append({**shapes, **{m: s for m, (s, _) in markers.items()}})
+                return known[0]
+            try:
+                safe = _safe(func, set(markers), old, after, resolver, sinks)
+            finally:
+                old = None  # (a closure over the trial: keep nothing alive)
+            if safe:
+                scalars = []
                 for node, parent, field, index in chosen:
-                    put(parent, field, index, _scalar(node))
+                    scalars.append(_scalar(node))
+                    put(parent, field, index, scalars[-1])
                     if removed is not None:
                         removed.append(node.args[1])
                 dropped = True
+                # where infer_shapes reads the site as an operand (it reads a
+                # marker and the scalar alike, as shape ()), every statement infers
+                # as it did with the marker: the other shapes stay as they are
+                if all((p.__class__, f) in _OPERAND for _, p, f, _ in chosen):
+                    for m in markers:
+                        after.pop(m, None)
+                    shapes = after
+                else:
+                    shapes = None
+                walked = _rewalked(walked, chosen, scalars)
                 break
             for node, parent, field, index in chosen:  # undo the trial
                 put(parent, field, index, node)
         else:
-            return dropped
+            break  # no trial went: func is as it was (and `shapes` with it)
         if len(chosen) == len(sites):
-            return True  # every site is gone: a new walk would find none
+            break  # every site is gone: a new walk would find none
+    if facts is not None:
+        if walked is not None:
+            facts["walked"] = walked
+        if shapes is not None:
+            facts["shapes"] = shapes
+    return dropped
+
+
+def _rewalked(walked, chosen, scalars):
+    """`nodes_and_calls(func)` once each chosen site is the scalar made for it, from
+    `walked`, the walk before, without a new one; None (walk again) where a node the
+    rewrite replaces or removes is held twice. The scalar's nodes take the places of
+    the site's in walk's breadth-first order: the call, its function (the `np.`
+    attribute), the attribute's `np` name and the call's first argument; the second
+    argument, the shape, goes with all the nodes under it and the calls among them."""
+    nodes, calls = walked
+    replace, remove = {}, set()
+    for (site, *_), new in zip(chosen, scalars):
+        if getattr(site.func.value, "annotation", None) is not None:
+            return None  # the clone of `np` would bring nodes of its own
+        replace.update({site: new, site.func: new.func, site.func.value: new.func.value,
+                        site.args[0]: new.args[0]})
+        remove.update(nodes_and_calls(site.args[1])[0])
+    if len(replace) != 4 * len(chosen) or not remove.isdisjoint(replace):
+        return None
+    places = [i for i, n in enumerate(nodes) if n in replace or n in remove]
+    if len(places) != len(replace) + len(remove):
+        return None  # a node held twice
+    kept, start = [], 0
+    for i in places:
+        n = nodes[i]
+        kept += nodes[start:i]
+        start = i + 1
+        if n in replace:
+            kept.append(replace[n])
+    kept += nodes[start:]
+    calls = [(replace[c[0]],) + c[1:] if c[0] in replace else c
+             for c in calls if c[0] not in remove]
+    return kept, calls
 
 
 def _holders(func, sites):
@@ -100,11 +181,16 @@ def _holders(func, sites):
 
 def _forget(memo, holders, chosen):
     """Drop the memo's entries for the statements that hold a chosen site."""
+    if memo is None:
+        return
     for node, *_ in chosen:
         for s in holders[id(node)]:
             memo.pop(id(s), None)
 
 
+# (parent class, field) where infer_shapes reads a node by its shape alone
+_OPERAND = {(gast.Assign, "value"), (gast.BinOp, "left"), (gast.BinOp, "right"),
+            (gast.UnaryOp, "operand"), (gast.Call, "args")}
 _MAX_SINGLE = 8  # sites tried one by one (compile time stays bounded)
 _MARKER = "__srcgrad_compact_{}__"
 
@@ -117,24 +203,26 @@ def _is_broadcast(node, resolver):
     return resolver.static_object(node.func.value) is np
 
 
-def _mark(chosen, before, resolver):
-    """Put a marker name in place of each chosen site; return {marker: broadcast
-    shape}, or None (and nothing changed) if a site cannot go: a cotangent of unknown
-    dtype or an unknown shape."""
+def _mark(chosen, resolver):
+    """Put a marker name in place of each chosen site; return {marker: (broadcast
+    shape, the marker's Name node)}, or None (and nothing changed) if a site cannot
+    go: a cotangent of unknown dtype or an unknown shape. (infer_shapes gives a
+    `broadcast_to` the shape its second argument spells as a literal tuple, and
+    None for any other: whatever the names' shapes, so none are needed here.)"""
     shapes = []
     for node, *_ in chosen:
         g = node.args[0]
         if not (isinstance(g, gast.Constant) and type(g.value) in (int, float)):
             return None
-        shape = expr_shape(node, before, resolver)
+        shape = expr_shape(node, {}, resolver)
         if shape is None:
             return None
         shapes.append(shape)
     markers = {}
     for (node, parent, field, index), shape in zip(chosen, shapes):
         m = _MARKER.format(len(markers))
-        markers[m] = shape
-        put(parent, field, index, name(m))
+        markers[m] = (shape, name(m))
+        put(parent, field, index, markers[m][1])
     return markers
 
 
@@ -146,23 +234,29 @@ def _scalar(site):
                      args=[const(float(site.args[0].value))], keywords=[])
 
 
-def _dependent(func, markers, sinks):
+def _dependent(func, markers, sinks, resolver):
     """The ids of the expressions whose value depends on a dropped site, through
     names assigned from one (propagated along assignments by a worklist); a sink's
     result is the same either way. Only the statements that read such a name are
     walked for them: `skip` holds the ids of the simple statements that do not.
     Also returns the ids of the nodes with no dependent one under them (those
-    statements and the clean parts of the walked ones), the augmented assignments
-    and loop counters."""
+    statements, the `_quiet` ones, and the clean parts of the walked ones), the
+    augmented assignments and loop counters."""
     flows, augs, ints, skip, parts = [], [], set(), {}, []
+    assign, load = gast.Assign, gast.Load
     for s, simple in _statements(func):
         # reads: every name the statement loads, sinks included (check looks inside)
-        if isinstance(s, gast.Assign):
-            value, reads = _reads(s.value, sinks)
+        if isinstance(s, assign):
+            value = names(s.value, load)
+            if value.isdisjoint(sinks):  # (_reads' answer, at once)
+                reads = value
+            else:
+                value, reads = _reads(s.value, sinks)
             flows.append((value, s.targets))
             # a stored name loads nothing: only a subscript or tuple target reads
-            reads = reads.union(*[_reads(t, sinks)[1] for t in s.targets
-                                  if not _is_stored_name(t)])
+            if len(s.targets) != 1 or not _is_stored_name(s.targets[0]):
+                reads = reads.union(*[_reads(t, sinks)[1] for t in s.targets
+                                      if not _is_stored_name(t)])
         elif isinstance(s, gast.AugAssign):
             value, reads = _reads(s.value, sinks)
             flows.append((value, [s.target]))
@@ -191,18 +285,74 @@ def _dependent(func, markers, sinks):
                 continue
             fired.add(i)
             for t in flows[i][1]:
-                for n in walk(t):
+                # (the commonest target, a plain name, is the one name walk finds)
+                plain = t.__class__ is gast.Name and getattr(t, "annotation", None) is None
+                for n in (t,) if plain else walk(t):
                     if isinstance(n, gast.Name) and n.id not in tainted:
                         tainted.add(n.id)
                         todo.append(n.id)
+    ufuncs = {}
     for key, (s, reads) in list(skip.items()):
-        if not reads.isdisjoint(tainted):
+        if not reads.isdisjoint(tainted) and not _quiet(s, tainted, resolver, ufuncs):
             del skip[key]
             parts.append(s)
     dependent, clean = set(), set(skip)
     for part in parts:
         _mark_dependent(part, tainted, sinks, dependent, clean)
     return dependent, clean, augs, ints
+
+
+def _quiet(s, tainted, resolver, ufuncs):
+    """Whether `check` finds nothing to compare in simple statement `s`, whatever in
+    it depends on a site: `name = e` with `e` made of names, numbers, operators but
+    `@`, comparisons and ufunc calls (no keywords) only. Every part of `e` is then
+    an operand of elementwise arithmetic (free), but a call's function, whose name
+    (not tainted) holds no dependent value, and the target is a stored name, which
+    loads none. `ufuncs`: {function's path: whether a ufunc}, kept by the caller
+    (a Name or `root.attr` resolves by its path alone)."""
+    if s.__class__ is not gast.Assign or len(s.targets) != 1 or \
+            not _is_stored_name(s.targets[0]):
+        return False
+    todo = [s.value]
+    pop, push = todo.pop, todo.append
+    name_, constant, attribute = gast.Name, gast.Constant, gast.Attribute
+    while todo:
+        n = pop()
+        cls = n.__class__
+        if cls is name_:
+            if getattr(n, "annotation", None) is not None:
+                return False
+        elif cls is gast.BinOp:
+            if n.op.__class__ is gast.MatMult:
+                return False
+            push(n.left)
+            push(n.right)
+        elif cls is gast.Call:
+            func = n.func
+            if n.keywords:
+                return False
+            if func.__class__ is attribute and func.value.__class__ is name_:
+                root, path = func.value, (func.value.id, func.attr)
+            elif func.__class__ is name_:
+                root, path = func, func.id
+            else:
+                return False
+            if root.id in tainted or getattr(root, "annotation", None) is not None:
+                return False
+            elementwise = ufuncs.get(path)
+            if elementwise is None:
+                elementwise = ufuncs[path] = _is_ufunc(func, resolver)
+            if not elementwise:
+                return False
+            todo += n.args
+        elif cls is gast.UnaryOp:
+            push(n.operand)
+        elif cls is gast.Compare:
+            push(n.left)
+            todo += n.comparators
+        elif cls is not constant:
+            return False
+    return True
 
 
 def _mark_dependent(part, tainted, sinks, dependent, clean):
@@ -247,8 +397,12 @@ def _statements(func):
     """(statement, simple) for every statement in `func` and `func` itself, nested
     ones included (in handlers too); simple: it holds no statements."""
     todo = [func]
+    simple = _SIMPLE
     while todo:
         s = todo.pop()
+        if s.__class__ in simple:
+            yield s, True
+            continue
         inner = []
         for field in s._fields:
             value = getattr(s, field, None)
@@ -261,6 +415,13 @@ def _statements(func):
                         inner += [b for b in item.body if isinstance(b, gast.stmt)]
         yield s, not inner
         todo += reversed(inner)
+
+
+# statements whose fields hold no statements (nor handlers, cases): the commonest
+_SIMPLE = frozenset({
+    gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Expr, gast.Return, gast.Pass,
+    gast.Break, gast.Continue, gast.Delete, gast.Raise, gast.Assert, gast.Import,
+    gast.ImportFrom, gast.Global, gast.Nonlocal})
 
 
 def _is_stored_name(target):
@@ -290,12 +451,14 @@ def _reads(expr, sinks):
     return outside, outside | inside
 
 
-def _safe(func, markers, before, after, resolver, sinks):
-    dependent, skip, augs, ints = _dependent(func, markers, sinks)
+def _safe(func, markers, old, after, resolver, sinks):
+    """Whether the trial (markers in place of its sites) is a safe drop: `old()`
+    gives the shapes before it, `after` those with the markers scalars."""
+    dependent, skip, augs, ints = _dependent(func, markers, sinks, resolver)
 
     def same(node):
         a = expr_shape(node, after, resolver, ints)
-        return a is not None and a == expr_shape(node, before, resolver, ints)
+        return a is not None and a == expr_shape(node, old(), resolver, ints)
 
     def check(node, free):
         """False if a dependent expression in a shape-sensitive position changed.

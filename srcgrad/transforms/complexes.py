@@ -10,7 +10,7 @@ calls whose operand is one of them are replaced by that operand.
 Entries: `real_names(func, arg_kinds, resolver)` (on the user's normalized function:
 the reverse transform then writes no real_like for an operation with a real result,
 so the adjoint reads no extra primal values) and `drop_real_helpers(func, arg_kinds,
-resolver, stack)` (on the generated function).
+scope, stack)` (on the generated function).
 
 Soundness: a value is REAL only by the rules below; anything else (a global array,
 a callee's result, a call with a `dtype=` keyword, a complex constant) is unknown
@@ -22,9 +22,11 @@ import gast
 import numpy as np
 
 from .. import runtime
+from ..resolve import Resolver
 from ..treewalk import CHILD_FIELDS
 from .syntax import dotted_path, popped_list
 from .kinds import infer_kinds
+from .scalars import lookup_once
 
 REAL = "real"
 
@@ -55,15 +57,19 @@ def real_names(func, arg_kinds, resolver, stack=None):
     {parameter: dtype string, 'float', 'int' or None}; `stack`: the per-call stack's
     name (its pops restore values the name held before)."""
     env = {k: REAL for k, v in arg_kinds.items() if _real_kind(v)}
+    resolver = lookup_once(resolver)
     env = infer_kinds(func, env, lambda value, env: _kind(value, env, resolver),
                       skip=lambda s: stack is not None and
                       popped_list(s.value, resolver) == stack)
     return set(env)
 
 
-def drop_real_helpers(func, arg_kinds, resolver, stack):
-    """Replace, in place, the helper calls whose operand is statically real."""
-    if not _calls_a_helper(func, resolver):
+def drop_real_helpers(func, arg_kinds, scope, stack):
+    """Replace, in place, the helper calls whose operand is statically real. `scope`:
+    name resolution in the generated code (the names `func` assigns are its locals)."""
+    stores, calls = _stores_and_calls(func)
+    resolver = Resolver(scope, stores)
+    if not _calls_a_helper(calls, resolver):
         return
     env = dict.fromkeys(real_names(func, arg_kinds, resolver, stack), REAL)
 
@@ -78,34 +84,61 @@ def drop_real_helpers(func, arg_kinds, resolver, stack):
     _DropRealHelpers().visit(func)
 
 
-def _calls_a_helper(func, resolver):
+def _calls_a_helper(calls, resolver):
     # a call's function resolves by its dotted path alone (the same globals throughout
-    # one compile): each distinct path is looked up once, not once per call
+    # one compile): each distinct path is looked up once, not once per call; the
+    # commonest, `name.attr` and `name`, are told by their parts, without the path
     helper_path = {}
-    for n in _calls(func):
-        path = dotted_path(n.func)
-        if path is None:
-            continue
+    attribute, name_ = gast.Attribute, gast.Name
+    for n in calls:
+        func = n.func
+        if func.__class__ is attribute and func.value.__class__ is name_:
+            path = (func.value.id, func.attr)
+        elif func.__class__ is name_:
+            path = func.id
+        else:
+            path = dotted_path(func)  # (a string with a dot: no name's)
+            if path is None:
+                continue
         known = helper_path.get(path)
         if known is None:
-            known = helper_path[path] = id(resolver.static_object(n.func)) in _HELPERS
+            known = helper_path[path] = id(resolver.static_object(func)) in _HELPERS
         if known:
             return True
     return False
 
 
 def _calls(tree):
-    """The Call nodes under `tree`, in no particular order (a loop that skips the
-    fields holding no call: cheaper than a walk of every node)."""
-    found = []
+    """The Call nodes under `tree`, in no particular order."""
+    return _stores_and_calls(tree)[1]
+
+
+def _stores_and_calls(tree):
+    """(the names `tree` assigns, as syntax.store_names gives them; the Call nodes
+    under `tree`, in no particular order): one loop over the fields that can hold a
+    name or a call (treewalk's table), for the two walks it saves."""
+    stores, found = set(), []
     todo = [tree]
     pop, push, fields_of = todo.pop, todo.append, CHILD_FIELDS
-    ast, call = gast.AST, gast.Call
+    ast, call, name_cls, constant = gast.AST, gast.Call, gast.Name, gast.Constant
+    stored = (gast.Store, gast.Param)
     while todo:
         node = pop()
+        cls = node.__class__
+        if cls is name_cls:  # the commonest node: its ctx, and its one child field
+            if isinstance(node.ctx, stored):
+                stores.add(node.id)
+            annotation = getattr(node, "annotation", None)
+            if isinstance(annotation, ast):
+                push(annotation)
+            continue
+        if cls is constant:  # (its value is a number or a string)
+            continue
         if isinstance(node, call):
             found.append(node)
-        for field in fields_of[node.__class__]:
+        elif isinstance(node, name_cls) and isinstance(node.ctx, stored):
+            stores.add(node.id)  # a subclass of Name
+        for field in fields_of[cls]:
             value = getattr(node, field, None)
             if isinstance(value, ast):
                 push(value)
@@ -113,7 +146,7 @@ def _calls(tree):
                 for item in value:
                     if isinstance(item, ast):
                         push(item)
-    return found
+    return stores, found
 
 
 def _real_kind(v):

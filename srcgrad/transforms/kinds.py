@@ -30,7 +30,13 @@ def infer_kinds(func, env, kind_of, skip=lambda s: False):
             unknown |= all_names(s.target)
     for n in unknown:
         env.pop(n, None)
-    assigned = set().union(*[all_names(t) for targets, _ in assigns for t in targets])
+    assigned = set()
+    for targets, _ in assigns:
+        for t in targets:
+            if _plain(t):
+                assigned.add(t.id)
+            else:
+                assigned |= all_names(t)
     # An assignment's outcome (waiting, or a kind) depends only on the names in its
     # value: sweep in order while anything changes, but evaluate only the
     # assignments with a name changed since they last ran (the others would do
@@ -62,7 +68,9 @@ def infer_kinds(func, env, kind_of, skip=lambda s: False):
                 if not dirty[i]:
                     continue
                 dirty[i] = False
-                waiting[i] = any(n not in env and n not in unknown for n in waits[i])
+                wait = waits[i]
+                waiting[i] = bool(wait) and any(
+                    n not in env and n not in unknown for n in wait)
                 if not waiting[i]:
                     changed |= settle(targets, kind_of(value, env))
         if not any(waiting):
@@ -76,7 +84,7 @@ def _settle(t, kind, env, unknown):
     """Record that target `t` gets a value of `kind` (a tuple target: unknown);
     return the names whose kind changed."""
     changed = []
-    for n in all_names(t):
+    for n in (t.id,) if _plain(t) else all_names(t):
         k = kind if isinstance(t, gast.Name) else None
         if n in unknown:
             continue
@@ -88,3 +96,8 @@ def _settle(t, kind, env, unknown):
             env[n] = k
             changed.append(n)
     return changed
+
+
+def _plain(t):
+    """Whether target `t` is a plain name, whose one name is all all_names finds."""
+    return t.__class__ is gast.Name and getattr(t, "annotation", None) is None

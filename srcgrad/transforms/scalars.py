@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import runtime
 from .kinds import infer_kinds
-from .syntax import name, popped_list, statements
+from .syntax import dotted_path, name, popped_list, statements
 from ..treewalk import walk
 
 
@@ -60,6 +60,7 @@ def use_math(func, arg_kinds, resolver, math_name, stack, nodes=None):
     rewrite could change a result without raising. `arg_kinds`: {parameter: 'float' |
     'int' | other}; `stack`: the name of the per-call stack (None without one);
     `nodes`: walk(func) as a list, if the caller has it."""
+    resolver = _Objects.of(resolver)
     env = python_numbers(func, arg_kinds, resolver, stack)
     nodes = nodes or list(walk(func))
     if _complex_power(func, nodes, env, resolver, stack):
@@ -78,11 +79,49 @@ def use_math(func, arg_kinds, resolver, math_name, stack, nodes=None):
 def python_numbers(func, arg_kinds, resolver, stack):
     """{name: PyNumber} for the names of `func` that hold Python numbers once
     the NumPy ufunc calls on them are math calls."""
+    resolver = _Objects.of(resolver)
     return infer_kinds(
         func, {k: PyNumber(v) for k, v in arg_kinds.items() if v in ("float", "int")},
         lambda value, env: _kind(value, env, resolver),
         skip=lambda s: _is_preinit(s) or stack is not None and
         popped_list(s.value, resolver) == stack)
+
+
+def lookup_once(resolver):
+    """`resolver`, for a pass that reads its `static_object` and `locals` only, with
+    each distinct dotted path looked up once (in one pass the same names answer the
+    same; guards keep one check per distinct lookup, the first)."""
+    return _Objects.of(resolver)
+
+
+class _Objects:
+    """A resolver whose `static_object` looks each distinct dotted path up once.
+    `of(resolver)` wraps a resolver once."""
+
+    def __init__(self, resolver):
+        self.resolver = resolver
+        self.locals = resolver.locals
+        self._known = {}
+
+    @classmethod
+    def of(cls, resolver):
+        return resolver if isinstance(resolver, cls) else cls(resolver)
+
+    def static_object(self, node):
+        kind = node.__class__
+        if kind is gast.Attribute and node.value.__class__ is gast.Name:
+            key = (node.value.id, node.attr)
+        elif kind is gast.Name:
+            key = node.id
+        else:
+            key = dotted_path(node)  # (a string with a dot: no name's)
+            if key is None:
+                return None
+        known = self._known
+        if key in known:
+            return known[key]
+        obj = known[key] = self.resolver.static_object(node)
+        return obj
 
 
 def _complex_power(func, nodes, env, resolver, stack):
@@ -91,6 +130,26 @@ def _complex_power(func, nodes, env, resolver, stack):
     base then gives a complex number in Python, without raising, where NumPy gives nan.
     Flow-insensitive and conservative: a name is demoted if any assignment may give it
     a rewritten call's result. `nodes`: walk(func)."""
+    def integral(e):
+        return isinstance(e, gast.Constant) and type(e.value) in (int, float) and \
+            float(e.value).is_integer() or _kind(e, env, resolver) == PyNumber.INT
+    # the powers with an exponent that may be fractional, first: without one (the
+    # common case) what the rewrite demotes does not matter
+    powers = []
+    for node in nodes:
+        if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Pow):
+            base, exponent = node.left, node.right
+        elif isinstance(node, gast.AugAssign) and isinstance(node.op, gast.Pow):
+            base, exponent = node.target, node.value
+        elif isinstance(node, gast.Call) and resolver.static_object(node.func) is pow \
+                and len(node.args) == 2:
+            base, exponent = node.args
+        else:
+            continue
+        if not integral(exponent):
+            powers.append((base, exponent))
+    if not powers:
+        return False
     rewritten = {id(n) for n in nodes if isinstance(n, gast.Call) and
                  _math_for(n, resolver) is not None and
                  all(_kind(a, env, resolver) in _NUMBERS for a in n.args)}
@@ -157,22 +216,7 @@ def _complex_power(func, nodes, env, resolver, stack):
         for i in readers.pop(todo.pop(), ()):
             demote(flows[i][0])
 
-    def integral(e):
-        return isinstance(e, gast.Constant) and type(e.value) in (int, float) and \
-            float(e.value).is_integer() or _kind(e, env, resolver) == PyNumber.INT
-    for node in nodes:
-        if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Pow):
-            base, exponent = node.left, node.right
-        elif isinstance(node, gast.AugAssign) and isinstance(node.op, gast.Pow):
-            base, exponent = node.target, node.value
-        elif isinstance(node, gast.Call) and resolver.static_object(node.func) is pow \
-                and len(node.args) == 2:
-            base, exponent = node.args
-        else:
-            continue
-        if (carries(base) or carries(exponent)) and not integral(exponent):
-            return True
-    return False
+    return any(carries(base) or carries(exponent) for base, exponent in powers)
 
 
 def is_python_float(expr, floats, resolver):

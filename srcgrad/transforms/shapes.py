@@ -39,13 +39,17 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None, memo=None):
     # same shape again, which changes nothing): the same sweeps, without the repeats.
     readers = {}
     readers_get = readers.get
+    # only loops and assignments to a name or tuple look anything up or assign a
+    # name (_assigned), and what a statement gives a fixed name is never used:
+    # the others would never be read
+    body = [s for s in body if isinstance(s, gast.For) or isinstance(s, gast.Assign) and not (
+        isinstance(s.targets[0], gast.Subscript) or
+        isinstance(s.targets[0], gast.Name) and s.targets[0].id in fixed)]
     dirty = [True] * len(body)
-    # what a statement gives a fixed name is never used: such statements go unread
-    for i, s in enumerate(body):
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and \
-                s.targets[0].id in fixed:
-            dirty[i] = False
     # a name only ever goes absent -> known -> unknown, so this reaches the fixpoint
+    # (the loop reads env through dict's own methods, which a _Recorder does not
+    # note, but for the statements' evaluation)
+    memo_get = memo.get if memo is not None else None
     changed = True
     while changed:
         changed = False
@@ -54,19 +58,22 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None, memo=None):
                 continue
             dirty[i] = False
             assigned = None
-            if memo is not None:
+            if memo_get is not None:
                 # a statement's names and shapes are a function of the statement
                 # and of the values it looked up: the same objects, the same result
-                known = memo.get(id(s))
-                if known is not None and known[0] is s and all(
-                        dict_get(env, k) is v for k, v in known[1]):
-                    seen, assigned = (k for k, _ in known[1]), known[2]
+                known = memo_get(id(s))
+                if known is not None and known[0] is s:
+                    for k, v in zip(known[1], known[2]):
+                        if dict_get(env, k) is not v:
+                            break
+                    else:
+                        seen, assigned = known[1], known[3]
             if assigned is None:
-                env.seen = set()
+                seen = env.seen = set()
                 assigned = _assigned(s, env, resolver, ints)
-                seen = env.seen
                 if memo is not None:
-                    memo[id(s)] = (s, [(k, dict_get(env, k)) for k in seen], assigned)
+                    seen = tuple(seen)
+                    memo[id(s)] = (s, seen, [dict_get(env, k) for k in seen], assigned)
             for n in seen:
                 found = readers_get(n)
                 if found is None:
@@ -78,20 +85,24 @@ def infer_shapes(tree, arg_shapes, resolver, fixed=None, memo=None):
                     continue
                 if shape is None:
                     conflict.add(name_)
-                    env.pop(name_, None)
-                elif name_ not in env:
-                    env[name_] = shape
-                elif env[name_] != shape:
-                    conflict.add(name_)
-                    del env[name_]
+                    dict_pop(env, name_, None)
                 else:
-                    continue
-                for j in readers.get(name_, ()):
+                    current = dict_get(env, name_, _ABSENT)
+                    if current is _ABSENT:
+                        env[name_] = shape
+                    elif current != shape:
+                        conflict.add(name_)
+                        del env[name_]
+                    else:
+                        continue
+                for j in readers_get(name_, ()):
                     dirty[j] = True
                     changed = True
     return dict(env)
 
 
+_ABSENT = object()
+dict_pop = dict.pop
 _INTS = "loop counters"  # the memo's key for the `ints` its entries were made with
 dict_get = dict.get  # a lookup that a _Recorder does not note
 
@@ -144,10 +155,15 @@ def _assigned(s, env, resolver, ints):
 
 
 def _constant(node, env, resolver, ints):
-    if isinstance(node.value, (numbers.Number, np.generic)) and not isinstance(
-            node.value, bool):
-        return ()
-    return None
+    kind = node.value.__class__
+    scalar = _SCALAR_TYPES.get(kind)
+    if scalar is None:  # an isinstance of ABCs: asked once per type
+        scalar = _SCALAR_TYPES[kind] = issubclass(kind, (numbers.Number, np.generic)) \
+            and not issubclass(kind, bool)
+    return () if scalar else None
+
+
+_SCALAR_TYPES = {}  # a Constant's value's type -> whether it is a shape-() number
 
 
 def _name(node, env, resolver, ints):
@@ -166,7 +182,10 @@ def _shape_of(value, env, resolver, ints):
     """The shape of any expression: atoms directly, nested expressions (in optimized
     generated code) recursively. Dispatched on the node's class: this runs for every
     expression of every statement, several times per compile."""
-    rule = _RULES.get(value.__class__)
+    cls = value.__class__
+    if cls is _NAME:  # the commonest: _name's lookup, inline
+        return env.get(value.id)
+    rule = _RULES.get(cls)
     return rule(value, env, resolver, ints) if rule is not None else None
 
 
@@ -221,7 +240,19 @@ def _binop(value, env, resolver, ints):
     b = _shape_of(value.right, env, resolver, ints)
     if isinstance(value.op, gast.MatMult):
         return _matmul(a, b)
-    return _broadcast([a, b])
+    if a is None or b is None:
+        return None
+    # _broadcast's commonest cases: equal shapes, or a scalar (the same object back)
+    if a == ():
+        first = b
+    elif b == () or b == a:
+        first = a
+    else:
+        return _broadcast([a, b])
+    for d in first:
+        if type(d) is not int or d < 0:
+            return _broadcast([a, b])
+    return first
 
 
 def _unaryop(value, env, resolver, ints):
@@ -261,6 +292,7 @@ def _call_rule(value, env, resolver, ints):
     return None
 
 
+_NAME = gast.Name
 _RULES = {gast.Constant: _constant, gast.Name: _name, gast.BinOp: _binop,
           gast.UnaryOp: _unaryop, gast.Compare: _compare, gast.Attribute: _attribute,
           gast.Subscript: _subscript_rule, gast.Call: _call_rule}

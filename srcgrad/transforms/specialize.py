@@ -20,9 +20,9 @@ from .dtypes import float64_names, is_float64, is_product
 from .inplace import nodes_and_calls, put
 from .optimize import at_fixpoint, optimize
 from .replay import replay_safe
-from .scalars import is_python_float, python_numbers, use_math
+from .scalars import is_python_float, lookup_once, python_numbers, use_math
 from .shapes import expr_shape, infer_shapes
-from ..treewalk import walk
+from ..treewalk import CHILD_FIELDS, walk
 
 
 @dataclasses.dataclass
@@ -61,21 +61,52 @@ def compact(functions, roles, inp):
         else:
             arg_shapes = dict(zip(inp.params, spec.shapes))
         # one walk of f serves each pass below until one of them changes f
-        walked = nodes_and_calls(f)
-        resolver = Resolver(inp.scope, {
-            n.id for n in walked[0]
-            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))})
-        removed = []
-        if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks, walked, removed):
+        stores, walked = walk_and_stores(f)
+        resolver = Resolver(inp.scope, stores)
+        removed, facts = [], {}
+        if drop_broadcasts(f, arg_shapes, inp.shapes, resolver, sinks, walked, removed,
+                           facts):
             if not (at_fixpoint(f) and all(map(_literal, removed))):
                 optimize(f, inp.pure_call, keep=inp.keep)
-            walked = None
+                facts = {}
+        # the walk and the shapes of f as drop_broadcasts left it, where it knows them
+        walked = facts.get("walked")
         if f.name == roles.get("main") and spec.dtypes is not None:
-            if uncast(f, arg_shapes, resolver, sinks, inp, walked):
+            if uncast(f, arg_shapes, resolver, sinks, inp, walked, facts.get("shapes")):
                 walked = None
             if spec.use_math and "float" in spec.dtypes:
                 replay = math_floats(f, resolver, sinks, inp, walked) or replay
     return replay
+
+
+def walk_and_stores(root):
+    """(the names of the Name nodes under `root` in a Store or Param context,
+    `inplace.nodes_and_calls(root)`): its loop, which touches every Name node
+    anyway, tells their contexts too, instead of a second loop over the nodes."""
+    nodes = [root]
+    calls = [(root, None, None, None)] if isinstance(root, gast.Call) else []
+    stores = set()
+    push, keep, store = nodes.append, calls.append, stores.add
+    ast, call, fields_of = gast.AST, gast.Call, CHILD_FIELDS
+    name_, stored = gast.Name, (gast.Store, gast.Param)
+    for node in nodes:
+        if isinstance(node, name_) and isinstance(node.ctx, stored):
+            store(node.id)
+        for field in fields_of[node.__class__]:
+            value = getattr(node, field, None)
+            if isinstance(value, ast):
+                push(value)
+                if isinstance(value, call):
+                    keep((value, node, field, None))
+            elif isinstance(value, list):
+                k = 0
+                for item in value:
+                    if isinstance(item, ast):
+                        push(item)
+                        if isinstance(item, call):
+                            keep((item, node, field, k))
+                    k += 1
+    return stores, (nodes, calls)
 
 
 def _literal(shape):
@@ -99,12 +130,14 @@ def math_floats(f, resolver, sinks, inp, walked=None):
     fallback for what `math` and plain floats raise runs them again
     (with_numpy_fallback). `walked`: `nodes_and_calls(f)`, if the caller has it."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
-    numbers = python_numbers(inp.tree, kinds, inp.resolver, None)
-    if not replay_safe(inp.tree, inp.resolver, immutable=numbers):
+    user = lookup_once(inp.resolver)  # (each path's first lookup is what guards keep)
+    numbers = python_numbers(inp.tree, kinds, user, None)
+    if not replay_safe(inp.tree, user, immutable=numbers):
         return False
     walked = walked or nodes_and_calls(f)
     nodes = walked[0]  # walk(f) but for contexts and operators, which neither reads
-    if not replay_safe(f, resolver, inp.stack, nodes=nodes):
+    # (a lookup of its own: what bind adds below must resolve afresh)
+    if not replay_safe(f, lookup_once(resolver), inp.stack, nodes=nodes):
         return False
     # with or without math, float arithmetic in the adjoint may raise (0.0 ** -0.5)
     math_name = inp.bind("math", math)  # the scope sees it at once
@@ -117,11 +150,11 @@ def math_floats(f, resolver, sinks, inp, walked=None):
     return True
 
 
-def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
+def uncast(f, arg_shapes, resolver, sinks, inp, walked=None, shapes=None):
     """Return a gradient without `cast_like` where it is statically a fresh float64
     array of its float64 argument's shape: then the cast would return it as is.
-    Returns whether any cast went. `walked`: `nodes_and_calls(f)`, if the caller
-    has it."""
+    Returns whether any cast went. `walked`: `nodes_and_calls(f)`, and `shapes`:
+    `infer_shapes(f, arg_shapes, resolver, inp.shapes)`, if the caller has them."""
     kinds = dict(zip(inp.params, inp.spec.dtypes))
     f64 = np.dtype(np.float64).str
     if not any(kinds[w] == f64 and shape for w, shape in zip(inp.params, inp.spec.shapes)):
@@ -141,7 +174,7 @@ def uncast(f, arg_shapes, resolver, sinks, inp, walked=None):
     # rewrites anything: a cast goes only after `plain` held for it, which read
     # "shapes" and then "float64s", and the aliasing facts come with the latter.
     # Where every cast fails the shape test, the others are never inferred.
-    facts = {}
+    facts = {} if shapes is None else {"shapes": shapes}
 
     def fact(key):
         if key not in facts:
