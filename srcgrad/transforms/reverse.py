@@ -115,15 +115,22 @@ class Reverse:
     # ---- adjoint sweep ---------------------------------------------------------
 
     def adjoint_block(self, stmts, state, depth):
+        """The adjoint of a block: its statements' adjoints in reverse order, each
+        after a `# grad of:` comment, except one that repeats the previous comment or
+        has no code after it."""
         out = []
         available = available_calls(stmts, self.resolver, self.body_names)
-        for i, s in reversed(list(enumerate(stmts))):
+        last_line = None
+        for i in range(len(stmts) - 1, -1, -1):
+            s = stmts[i]
             block = self.adjoint_stmt(s, state, depth, available[i])
             if block:
-                origin = getattr(s, "origin", s)
-                out.append(_Origin(getattr(origin, "lineno", None)))
+                line = getattr(getattr(s, "origin", s), "lineno", None)
+                if line != last_line and has_code(block):
+                    last_line = line
+                    out.append(_origin_comment(self.ctx, line))
                 out.extend(block)
-        return _merge_comments(out, self.ctx)
+        return out
 
     def adjoint_stmt(self, s, state, depth, available):
         """The adjoint of statement `s` (`available`: the calls computed before it in
@@ -558,43 +565,6 @@ class Reverse:
         return sweeps
 
 
-class _Origin:
-    """Where adjoint_block puts the `# grad of:` comment of a statement's adjoint:
-    `_merge_comments` makes the comments it keeps (most repeat a line, or have no code
-    after them) and drops these."""
-    __slots__ = ("line",)
-
-    def __init__(self, line):
-        self.line = line
-
-
 def _origin_comment(ctx, line):
     c = comment("grad of: " + ctx.source_line(line)) if line else comment("")
     return annotate(c, OriginLine(line))
-
-
-def _merge_comments(stmts, ctx):
-    """The comments of the `_Origin` places in `stmts` (adjoint_block's list), except
-    one that repeats the previous one or has no code after it."""
-    # code_after[i]: whether code comes after stmts[i] before the next comment (found
-    # in one backward scan: per comment, a scan of what follows it is quadratic)
-    code_after = [False] * len(stmts)
-    code = False
-    for i in range(len(stmts) - 1, -1, -1):
-        code_after[i] = code
-        s = stmts[i]
-        if s.__class__ is _Origin:
-            code = False
-        elif not code:
-            code = has_code((s,))
-    out = []
-    last_line = None
-    for i, s in enumerate(stmts):
-        if s.__class__ is _Origin:
-            line = s.line
-            if line == last_line or not code_after[i]:
-                continue
-            last_line = line
-            s = _origin_comment(ctx, line)
-        out.append(s)
-    return out
