@@ -66,6 +66,10 @@ class Resolver:
         self.links = []   # (parent, attribute, object) of each dotted-path step
         self.aliases = {}  # local name -> the global path of the module it is set to
         self._memo = {}
+        # activity.value_kind's answers, by id(right-hand side): activity asks twice
+        # per statement and reverse again. Each is kept with its node (alive, its id
+        # names no other node).
+        self.value_kinds = {}
 
     def note_aliases(self, tree):
         """Remember locals assigned a module (`np = numpy`): a call through one cannot

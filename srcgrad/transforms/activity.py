@@ -78,7 +78,17 @@ _CALLEE_KINDS = {"rule": ValueKind.OP, "nondiff": ValueKind.NONDIFF, "stop": Val
 
 
 def value_kind(value, resolver):
-    """The ValueKind of a normalized right-hand side."""
+    """The ValueKind of a normalized right-hand side (found once per node: kept in
+    `resolver.value_kinds`)."""
+    known = resolver.value_kinds.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    kind = _value_kind(value, resolver)
+    resolver.value_kinds[id(value)] = (value, kind)
+    return kind
+
+
+def _value_kind(value, resolver):
     if note(value, Opaque) is not None:
         return ValueKind.OPAQUE
     if isinstance(value, gast.Constant):

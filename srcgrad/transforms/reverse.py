@@ -241,9 +241,7 @@ class Reverse:
 
     def propagate(self, s, y, state, available):
         value = s.value
-        kind = self.value_kinds.get(id(s))  # found by prepare
-        if kind is None:
-            kind = value_kind(value, self.resolver)
+        kind = value_kind(value, self.resolver)  # (found by activity already)
         out = []
         dy = name(self.d(y))
         if kind is ValueKind.COPY:
@@ -508,7 +506,6 @@ class Reverse:
         self.body, self.ints = body, None  # int_names(body), found on first use
         self.loop_counts = {}
         self.setitem_saves = {}
-        self.value_kinds = {}  # id(s) -> ValueKind of `y = value` for an active y
         for s in statements(body):  # one pass; names are made in statement order
             if isinstance(s, gast.Assign):
                 target = s.targets[0]
@@ -520,8 +517,7 @@ class Reverse:
                 if isinstance(target, gast.Subscript):
                     self.setitem_saves[id(s)] = self.namer.fresh(target.value.id + "_old")
                 elif isinstance(target, gast.Name) and target.id in self.active:
-                    kind = self.value_kinds[id(s)] = value_kind(s.value, self.resolver)
-                    if kind is ValueKind.CALL:
+                    if value_kind(s.value, self.resolver) is ValueKind.CALL:
                         self.call_saves[id(s)] = self.namer.fresh("saved")
             elif isinstance(s, gast.While):
                 self.loop_counts[id(s)] = self.namer.fresh("n")
