@@ -1,6 +1,6 @@
 """Per-statement name facts of the reverse transform, found once and shared.
 
-The liveness analysis of the adjoint sweep (saves.dead_restores, whose loops re-read
+The liveness analysis of the adjoint sweep (saves.read_restores, whose loops re-read
 their bodies), `saves.loads` (asked before and after restores are resolved), the
 available calls of each block (refinements.available_calls) and the first definitions
 of the body (saves.first_definitions) all ask which names a statement reads or writes.

@@ -33,10 +33,9 @@ def plan_saves(body, primal, adjoint, params, needed, in_loop, fresh, names=None
     caller keeps them."""
     assigned = _assign_sites(body)
     first_defs = first_definitions(body, params, body_names)
-    dead = dead_restores(adjoint, set(params), names)
     # a save is useful only where its restore survives in the adjoint sweep (a loop
     # with nothing to replay is dropped whole, restores included) and is read
-    restores = {m.key for m in markers(adjoint, RestoreMarker)} - dead
+    restores = read_restores(adjoint, set(params), names)
     sites = {}
     for m in markers(primal, SaveMarker):
         for x in m.names:
@@ -64,10 +63,11 @@ def resolve_saves(stmts, plan, push):
                     else:
                         out.append(assign(plan.locals[(s.site, x)], name(x)))
             continue
-        for field in ("body", "orelse"):
-            if getattr(s, field, None):
-                setattr(s, field, resolve_saves(getattr(s, field), plan, push)
-                        or [gast.Pass()])
+        if s.__class__ in _BLOCKS:  # (markers are only ever in their blocks)
+            if s.body:
+                s.body = resolve_saves(s.body, plan, push) or [gast.Pass()]
+            if s.orelse:
+                s.orelse = resolve_saves(s.orelse, plan, push) or [gast.Pass()]
         out.append(s)
     return out
 
@@ -82,21 +82,24 @@ def resolve_restores(stmts, plan, pop):
                 value = pop() if plan.sites[s.key] else name(plan.locals[s.key])
                 out.append(assign(s.name, value))
             continue
-        for field in ("body", "orelse"):
-            if getattr(s, field, None):
-                setattr(s, field, resolve_restores(getattr(s, field), plan, pop)
-                        or [gast.Pass()])
-        if isinstance(s, gast.If) and not has_code(s.body) and not has_code(s.orelse):
-            continue  # a branch with nothing left to replay
+        kind = s.__class__
+        if kind in _BLOCKS:  # (markers are only ever in their blocks)
+            if s.body:
+                s.body = resolve_restores(s.body, plan, pop) or [gast.Pass()]
+            if s.orelse:
+                s.orelse = resolve_restores(s.orelse, plan, pop) or [gast.Pass()]
+            if kind is _If and not has_code(s.body) and not has_code(s.orelse):
+                continue  # a branch with nothing left to replay
         out.append(s)
     return out
 
 
-def dead_restores(adjoint, live_at_end, names=None):
+def read_restores(adjoint, live_at_end, names=None):
     """Restore markers' keys (site, name) whose restored value the rest of the adjoint
-    sweep never reads: by liveness analysis over the structured adjoint code
-    (`names`: NameSets of its statements, made here if not given)."""
-    dead = set()
+    sweep reads: by liveness analysis over the structured adjoint code (`names`:
+    NameSets of its statements, made here if not given). Its final visit of each
+    statement (one per marker) also finds the markers."""
+    read, dead = set(), set()
     names = names if names is not None else NameSets()
 
     # `live` is updated in place (a new set per statement costs O(live names) each:
@@ -115,9 +118,9 @@ def dead_restores(adjoint, live_at_end, names=None):
             if kind is _AugAssign and isinstance(st.target, gast.Name):
                 live.add(st.target.id)
             return live
-        if isinstance(st, RestoreMarker):
-            if final and st.name not in live:
-                dead.add(st.key)
+        if kind is RestoreMarker:
+            if final:
+                (read if st.name in live else dead).add((st.site, st.name))
             live.discard(st.name)
             return live
         if is_origin_comment(st):
@@ -149,7 +152,7 @@ def dead_restores(adjoint, live_at_end, names=None):
         return live
 
     block(adjoint, set(live_at_end), True)
-    return dead
+    return read - dead  # (a key found twice is dead if either is)
 
 
 def first_definitions(body, params, names=None):
@@ -179,15 +182,18 @@ def has_restores(stmts):
     return any(True for _ in markers(stmts, RestoreMarker))
 
 
-def markers(stmts, kind):
-    """The markers of class `kind` in `stmts` and their nested blocks, in order."""
+def markers(stmts, kind, out=None):
+    """The markers of class `kind` in `stmts` and their nested blocks, in order (a
+    list: a recursive generator costs a step per statement and level)."""
+    out = [] if out is None else out
     for s in stmts:
         if isinstance(s, kind):
-            yield s
-        for field in ("body", "orelse"):
-            block = getattr(s, field, None)
-            if block:  # (most statements have no block: no generator for them)
-                yield from markers(block, kind)
+            out.append(s)
+        elif s.__class__ in _BLOCKS:
+            markers(s.body, kind, out)
+            if s.orelse:
+                markers(s.orelse, kind, out)
+    return out
 
 
 def loads(stmts, names=None):
@@ -217,7 +223,10 @@ def _loads_of(s, names):
 
 
 _COMPOUND = (gast.If, gast.For, gast.While)
-_Assign, _AugAssign = gast.Assign, gast.AugAssign
+# the statements with blocks (body and orelse) in the sweeps: normalized code holds no
+# others (no try, with or nested def)
+_BLOCKS = frozenset(_COMPOUND)
+_Assign, _AugAssign, _If = gast.Assign, gast.AugAssign, gast.If
 
 
 def _assigned(target):
