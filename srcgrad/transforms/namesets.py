@@ -51,12 +51,14 @@ def _scan(st):
     """(read, written, stored, written into) of `st`: the Name nodes treewalk.walk
     would reach, visited with a stack (their order does not matter for sets), without
     descending into a Constant or the fields that hold no names (treewalk's table:
-    strings, contexts, operators)."""
+    strings, contexts, operators). The commonest nodes of generated code (calls,
+    binary operations, attributes, assignments) push their children directly."""
     read, stored, params, into = set(), set(), _NOTHING, _NOTHING
     todo = [st]
-    pop, push = todo.pop, todo.append
+    pop, push, extend = todo.pop, todo.append, todo.extend
     table = CHILD_FIELDS
     name_cls, constant_cls, subscript_cls = gast.Name, gast.Constant, gast.Subscript
+    call_cls, binop_cls, attribute_cls, assign_cls = _Call, _BinOp, _Attribute, _Assign
     load_cls, store_cls, param_cls = gast.Load, gast.Store, gast.Param
     while todo:
         node = pop()
@@ -74,6 +76,24 @@ def _scan(st):
                 push(annotation)
             continue
         if kind is constant_cls:
+            continue
+        # (the fields of these are nodes, lists of nodes, strings or operators)
+        if kind is call_cls:
+            push(node.func)
+            extend(node.args)
+            for k in node.keywords:
+                push(k.value)
+            continue
+        if kind is binop_cls:
+            push(node.left)
+            push(node.right)
+            continue
+        if kind is attribute_cls:
+            push(node.value)
+            continue
+        if kind is assign_cls:
+            extend(node.targets)
+            push(node.value)
             continue
         if kind is subscript_cls and type(node.ctx) is store_cls and \
                 type(node.value) is name_cls:
@@ -95,3 +115,6 @@ def _scan(st):
                         push(item)
     written = stored | params if params else stored
     return read, written, stored, into
+
+
+_Call, _BinOp, _Attribute, _Assign = gast.Call, gast.BinOp, gast.Attribute, gast.Assign
