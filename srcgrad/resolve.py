@@ -70,6 +70,9 @@ class Resolver:
         # per statement and reverse again. Each is kept with its node (alive, its id
         # names no other node).
         self.value_kinds = {}
+        # The NameSets of the normalized body's statements (transforms/namesets.py),
+        # set by pipeline.analyze: activity reads them, and reverse mode again.
+        self.body_names = None
 
     def note_aliases(self, tree):
         """Remember locals assigned a module (`np = numpy`): a call through one cannot

@@ -501,7 +501,8 @@ class Reverse:
     def prepare(self, body):
         """Allocate names for loop counters, call saves and subscript saves; find the
         names that hold tuples or lists (their adjoints are tuples or lists too)."""
-        self.body_names = NameSets()  # the body's statements' names, read once
+        # the body's statements' names, read once (by activity, on the same resolver)
+        self.body_names = self.resolver.body_names or NameSets()
         self.containers, self.pushed = set(), set()
         self.body, self.ints = body, None  # int_names(body), found on first use
         self.loop_counts = {}
