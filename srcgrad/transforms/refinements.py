@@ -46,6 +46,9 @@ class ReverseHooks(Hooks):
             return n.args[0]
         return self.inline_unbroadcast(n)
 
+    def skips_unbroadcast(self, arg):
+        return self.elide or self.same_shape(arg)
+
     def matmul(self, n, fobj):
         """The adjoint of a product of vectors/matrices of statically known ranks,
         written out (g @ b.T, a.T @ g, ...) instead of a helper call."""

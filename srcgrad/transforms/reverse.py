@@ -264,16 +264,17 @@ class Reverse:
             return out
         if isinstance(value, gast.BinOp):
             rule = self.rule_for(operator_for(value.op))
-            bound = {p: a for p, a in zip(list(rule.signature.parameters), [value.left, value.right])}
+            bound = dict(zip(templates.template_plan(rule).param_names,
+                             (value.left, value.right)))
             return self.instantiate(rule, y, bound, state, available,
                                     elide=no_unbroadcast_needed(value.left, value.right))
         if isinstance(value, gast.UnaryOp):
             rule = self.rule_for(operator_for(value.op))
-            bound = {list(rule.signature.parameters)[0]: value.operand}
+            bound = {templates.template_plan(rule).param_names[0]: value.operand}
             return self.instantiate(rule, y, bound, state, available)
         if isinstance(value, gast.Attribute):
             callee = self.resolver.attribute(value.attr)
-            bound = callee.rule.bind([value.value], {})
+            bound = templates.bind(callee.rule, [value.value], {})
             return self.instantiate(callee.rule, y, bound, state, available)
         callee = self.resolver.callee(value)
         args = list(value.args)
@@ -282,7 +283,7 @@ class Reverse:
             args = [value.func.value] + args  # method: the receiver is the first argument
         kwargs = {k.arg: k.value for k in value.keywords}
         try:
-            bound = callee.rule.bind(args, kwargs)
+            bound = templates.bind(callee.rule, args, kwargs)
         except TypeError as exc:
             raise self.ctx.error(f"srcgrad's rule for `{callee.label}` does not accept "
                                  f"these arguments ({exc}).", value, UnsupportedSyntaxError)

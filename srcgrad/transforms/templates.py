@@ -29,6 +29,11 @@ class Hooks:
         """`runtime.unbroadcast(g, x)`."""
         return node
 
+    def skips_unbroadcast(self, arg):
+        """Whether `unbroadcast(g, x)` is `g` alone, `x` bound to `arg` (a node or
+        None), decided before the call is built (it is then not built)."""
+        return False
+
     def matmul(self, node, fobj):
         """A call of one of the matrix-product adjoints (`runtime.matmul_grad_a`...)."""
         return node
@@ -128,6 +133,12 @@ class TemplatePlan:
                                                  if k not in node._fields}
         self.adjoint_params = {p for p, _, _ in self.statements if p is not None}
         self.params = set(rule.signature.parameters)
+        self.param_names = tuple(rule.signature.parameters)
+        # the parameters, when a call passing each of them positionally binds them in
+        # order (no *args, no supported values to check): see `bind`
+        self.positional = self.param_names if not rule.supports and all(
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            for p in rule.signature.parameters.values()) else None
         # `builders`: per statement, the function that builds its instantiated value
         # (compile_expr). A temporary is named before its value is built, and
         # every temporary statement runs: the names that are temporaries at each
@@ -137,6 +148,16 @@ class TemplatePlan:
             if temp is not None:
                 temps.add(temp)
             self.builders.append(compile_expr(value, rule, self, frozenset(temps)))
+
+
+def bind(rule, args, kwargs):
+    """`rule.bind(args, kwargs)`: parameter -> argument node. A call that passes
+    every parameter positionally (the commonest) is bound here, without inspect's
+    binding, to the same mapping."""
+    positional = template_plan(rule).positional
+    if positional is not None and not kwargs and len(args) == len(positional):
+        return dict(zip(positional, args))
+    return rule.bind(args, kwargs)
 
 
 # The refinement (Hooks method) a template's call gets, by the object it calls
@@ -272,8 +293,16 @@ def _compile_call(n, rule, plan, temps):
     # supported parameter left at its default is left out
     keywords = [(k.value.id if isinstance(k.value, gast.Name) and k.value.id in rule.supports
                  else None, _compile_copy(k, rule, plan, temps)) for k in n.keywords]
+    # unbroadcast(g, x) of a parameter x: the hooks may tell before it is built that
+    # it is g alone (most are, where shapes are known)
+    skippable = n.args[1].id if role is _UNBROADCAST and len(n.args) == 2 and \
+        not n.keywords and isinstance(n.args[1], gast.Name) and \
+        n.args[1].id in plan.params else None
+    first = args[0] if skippable is not None else None
 
     def build_call(inst):
+        if skippable is not None and inst.hooks.skips_unbroadcast(inst.bound.get(skippable)):
+            return first(inst)
         new = _Call.__new__(_Call)  # what gast.Call(func=, args=, keywords=) makes
         state = new.__dict__
         # built in field order: names are made in the order a visit makes them
