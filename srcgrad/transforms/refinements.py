@@ -192,9 +192,11 @@ def call_key(obj, args):
 
 def no_unbroadcast_needed(*operands):
     """No unbroadcast is needed when every other operand is a Python number."""
-    consts = [isinstance(o, gast.Constant) and isinstance(o.value, (int, float))
-              for o in operands]
-    return sum(consts) == len(operands) - 1 or (
+    consts = 0
+    for o in operands:
+        if isinstance(o, gast.Constant) and isinstance(o.value, (int, float)):
+            consts += 1
+    return consts == len(operands) - 1 or (
         len(operands) == 2 and isinstance(operands[0], gast.Name)
         and isinstance(operands[1], gast.Name) and operands[0].id == operands[1].id)
 

@@ -242,13 +242,19 @@ class Reverse:
     def propagate(self, s, y, state, available):
         value = s.value
         kind = value_kind(value, self.resolver)  # (found by activity already)
+        if kind is ValueKind.OP and isinstance(value, gast.BinOp):  # the commonest: first
+            rule = self.rule_for(operator_for(value.op))
+            bound = dict(zip(templates.template_plan(rule).param_names,
+                             (value.left, value.right)))
+            return self.instantiate(rule, y, bound, state, available,
+                                    elide=no_unbroadcast_needed(value.left, value.right))
         out = []
-        dy = name(self.d(y))
         if kind is ValueKind.COPY:
             if value.id in self.active:
-                self.accumulate(value.id, dy, state, out)
+                self.accumulate(value.id, name(self.d(y)), state, out)
             return out
         if isinstance(value, (gast.Tuple, gast.List)):
+            dy = name(self.d(y))
             for i, e in enumerate(value.elts):
                 if self.is_active_name(e):
                     item = call(self.rt("element"), [dy, const(i)])
@@ -262,12 +268,6 @@ class Reverse:
             return self.adj_call(s, y, state)
         if kind is not ValueKind.OP:
             return out
-        if isinstance(value, gast.BinOp):
-            rule = self.rule_for(operator_for(value.op))
-            bound = dict(zip(templates.template_plan(rule).param_names,
-                             (value.left, value.right)))
-            return self.instantiate(rule, y, bound, state, available,
-                                    elide=no_unbroadcast_needed(value.left, value.right))
         if isinstance(value, gast.UnaryOp):
             rule = self.rule_for(operator_for(value.op))
             bound = {templates.template_plan(rule).param_names[0]: value.operand}

@@ -374,8 +374,7 @@ def fold(n):
         not isinstance(left.value, bool)
     rc = isinstance(right, gast.Constant) and isinstance(right.value, (int, float)) and \
         not isinstance(right.value, bool)
-    ops = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
-           gast.Mult: lambda a, b: a * b}
+    ops = _FOLDED
     if lc and rc and type(n.op) in ops:
         return const(ops[type(n.op)](left.value, right.value))
     if rc and right.value == 1 and isinstance(n.op, (gast.Pow, gast.Mult, gast.Div)):
@@ -383,3 +382,7 @@ def fold(n):
     if lc and left.value == 1 and isinstance(n.op, gast.Mult):
         return right
     return n
+
+
+_FOLDED = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
+           gast.Mult: lambda a, b: a * b}
