@@ -35,7 +35,9 @@ class NameSets:
 
     def of(self, st):
         """(names read, names written: Store or Param context) by `st`."""
-        facts = self._of(st)
+        facts = self._facts.get(id(st))  # (asked most: the known case inline)
+        if facts is None:
+            facts = self._of(st)
         return facts[1], facts[2]
 
     def stored(self, st):

@@ -201,9 +201,13 @@ def loads(stmts, names=None):
     branch or loop aside); `names`: NameSets of the statements, if kept."""
     names = names if names is not None else NameSets()
     out = set()
+    of = names.of
     for s in stmts:
-        if not is_origin_comment(s):
+        kind = s.__class__
+        if kind in _BLOCKS:
             out |= _loads_of(s, names)
+        elif kind is not _Expr or not is_origin_comment(s):
+            out |= of(s)[0]
     return out
 
 
@@ -226,7 +230,7 @@ _COMPOUND = (gast.If, gast.For, gast.While)
 # the statements with blocks (body and orelse) in the sweeps: normalized code holds no
 # others (no try, with or nested def)
 _BLOCKS = frozenset(_COMPOUND)
-_Assign, _AugAssign, _If = gast.Assign, gast.AugAssign, gast.If
+_Assign, _AugAssign, _If, _Expr = gast.Assign, gast.AugAssign, gast.If, gast.Expr
 
 
 def _assigned(target):
