@@ -3,7 +3,7 @@
 The liveness analysis of the adjoint sweep (saves.read_restores, whose loops re-read
 their bodies), `saves.loads` (asked before and after restores are resolved), the
 available calls of each block (refinements.available_calls) and the first definitions
-of the body (saves.first_definitions) all ask which names a statement reads or writes.
+of the body (saves.assignments) all ask which names a statement reads or writes.
 A `NameSets` answers each statement with one pass over it, the first time it is asked.
 """
 from ast import AST

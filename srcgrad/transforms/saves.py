@@ -31,8 +31,7 @@ def plan_saves(body, primal, adjoint, params, needed, in_loop, fresh, names=None
     (whether x is assigned in a loop) and `fresh(base)` for locals' names; `names`,
     `body_names`: the NameSets of the adjoint's and the body's statements, if the
     caller keeps them."""
-    assigned = _assign_sites(body)
-    first_defs = first_definitions(body, params, body_names)
+    assigned, first_defs = assignments(body, params, body_names)
     # a save is useful only where its restore survives in the adjoint sweep (a loop
     # with nothing to replay is dropped whole, restores included) and is read
     restores = read_restores(adjoint, set(params), names)
@@ -155,20 +154,26 @@ def read_restores(adjoint, live_at_end, names=None):
     return read - dead  # (a key found twice is dead if either is)
 
 
-def first_definitions(body, params, names=None):
-    """(site, name) pairs of unconditional top-level assignments that define a name
-    before anything else assigns it: such a site overwrites no earlier value
-    (`names`: NameSets of the body's statements, made here if not given)."""
+def assignments(body, params, names=None):
+    """(counts, first definitions) of `body`: how many assignments (for loops
+    included) bind each name, anywhere in it; and the (site, name) pairs of
+    unconditional top-level assignments that define a name before anything else
+    assigns it, sites that overwrite no earlier value (`names`: NameSets of the
+    body's statements, made here if not given). One pass over the top level."""
     names = names if names is not None else NameSets()
+    counts = {}
     seen = set(params)
-    out = set()
+    first = set()
     for s in body:
-        if isinstance(s, gast.Assign):
+        if s.__class__ is _Assign:
             for n in _assigned(s.targets[0]):
+                counts[n] = counts.get(n, 0) + 1
                 if n not in seen:
-                    out.add((id(s), n))
+                    first.add((id(s), n))
+        else:
+            _count_sites((s,), counts)
         seen |= names.stored(s)
-    return out
+    return counts, first
 
 
 def has_code(stmts):
@@ -206,6 +211,8 @@ def loads(stmts, names=None):
         kind = s.__class__
         if kind in _BLOCKS:
             out |= _loads_of(s, names)
+        elif kind is RestoreMarker:  # (half the statements: they read nothing)
+            continue
         elif kind is not _Expr or not is_origin_comment(s):
             out |= of(s)[0]
     return out
@@ -238,12 +245,10 @@ def _assigned(target):
         [target.id] if isinstance(target, gast.Name) else []
 
 
-def _assign_sites(body):
-    counts = {}
+def _count_sites(body, counts):
     for s in statements(body):
         if isinstance(s, gast.Assign):
             for n in _assigned(s.targets[0]):
                 counts[n] = counts.get(n, 0) + 1
         elif isinstance(s, gast.For):
             counts[s.target.id] = counts.get(s.target.id, 0) + 1
-    return counts
