@@ -149,7 +149,7 @@ def activity(tree, wrt, output, resolver, ctx, names=None):
     useful = _backward(edges, varied, {output} if output is not None else set())
     active = varied & useful
     for stmt, targets, sources in edges:
-        if set(targets) & active and sources & active:
+        if not active.isdisjoint(targets) and not active.isdisjoint(sources):
             _check(stmt, resolver, ctx, active, params)
     for stmt, r in zip(body, reads):
         check_statement(stmt, resolver, ctx, varied, active, r)

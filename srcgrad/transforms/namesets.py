@@ -44,6 +44,12 @@ class NameSets:
         """The names `st` binds in a Store context (Param ones aside)."""
         return self._of(st)[3]
 
+    def changed(self, st):
+        """The names whose value `st` changes: those it writes and the arrays it
+        assigns elements of."""
+        facts = self._of(st)
+        return facts[2] | facts[4] if facts[4] else facts[2]
+
     def written_into(self, st):
         """The names of the arrays `st` assigns elements of (`y[i] = v`)."""
         return self._of(st)[4]

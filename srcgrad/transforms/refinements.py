@@ -141,8 +141,7 @@ def available_calls(stmts, resolver, names=None):
     mentions = {}  # name -> keys whose operands or result hold it
     end = len(stmts)
     for i, st in enumerate(stmts):
-        changed = names.of(st)[1] | names.written_into(st)
-        for c in changed:
+        for c in names.changed(st):
             for key in mentions.pop(c, ()):
                 span = live.get(key)
                 # (a key re-added under another name may be mentioned by a stale one)
