@@ -270,6 +270,35 @@ def _compile_copy(n, rule, plan, temps):
                 (compile_expr(v, rule, plan, temps) if isinstance(v, AST) else None, v)
                 for v in value]))
 
+    if all(build is not None for _, build, _ in children) and len(children) <= 2:
+        # one or two node children (operands, an attribute's value): built without
+        # the loop, in the same order
+        if not children:
+            def copy(inst):
+                new = kind.__new__(kind)  # what kind() makes, without gast's __init__
+                new.__dict__.update(source)
+                return new
+        elif len(children) == 1:
+            ((field, build, _),) = children
+
+            def copy(inst):
+                new = kind.__new__(kind)
+                state = new.__dict__
+                state.update(source)
+                state[field] = build(inst)
+                return new
+        else:
+            (field, build, _), (field2, build2, _) = children
+
+            def copy(inst):
+                new = kind.__new__(kind)
+                state = new.__dict__
+                state.update(source)
+                state[field] = build(inst)
+                state[field2] = build2(inst)
+                return new
+        return copy
+
     def copy(inst):
         new = kind.__new__(kind)  # what kind() makes, without gast's __init__ (hot)
         state = new.__dict__
