@@ -213,7 +213,7 @@ class Reverse:
 
     def accumulate(self, x, expr, state, out, fresh=False):
         """Add `expr` to the adjoint of `x` (nothing when `x` is not active)."""
-        dx = self.d(x)
+        dx = self.adjoints.get(x) or self.d(x)
         st = state.get(dx, ZERO)
         if st == ZERO and x in self.pushed:  # its appends pop from it: make it a list
             expr = call(self.rt("as_list"), [expr])
