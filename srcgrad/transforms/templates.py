@@ -323,7 +323,9 @@ def _compile_call(n, rule, plan, temps):
     keywords = [(k.value.id if isinstance(k.value, gast.Name) and k.value.id in rule.supports
                  else None, _compile_copy(k, rule, plan, temps)) for k in n.keywords]
     # unbroadcast(g, x) of a parameter x: the hooks may tell before it is built that
-    # it is g alone (most are, where shapes are known)
+    # it is g alone (most are, where shapes are known). Its name is still made (the
+    # helper bound: the names the generated code binds, and their order, stay the
+    # same), then g is built, as a whole build would.
     skippable = n.args[1].id if role is _UNBROADCAST and len(n.args) == 2 and \
         not n.keywords and isinstance(n.args[1], gast.Name) and \
         n.args[1].id in plan.params else None
@@ -331,6 +333,7 @@ def _compile_call(n, rule, plan, temps):
 
     def build_call(inst):
         if skippable is not None and inst.hooks.skips_unbroadcast(inst.bound.get(skippable)):
+            func(inst)
             return first(inst)
         new = _Call.__new__(_Call)  # what gast.Call(func=, args=, keywords=) makes
         state = new.__dict__
