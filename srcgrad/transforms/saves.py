@@ -103,9 +103,16 @@ def read_restores(adjoint, live_at_end, names=None):
 
     # `live` is updated in place (a new set per statement costs O(live names) each:
     # quadratic on long straight-line code); a branch or loop body gets a copy
+    of = names.of
+
     def block(stmts, live, final):
         for st in reversed(stmts):
-            live = stmt(st, live, final)
+            if st.__class__ is _Assign:  # most statements: no call of stmt
+                uses, defs = of(st)
+                live -= defs
+                live |= uses
+            else:
+                live = stmt(st, live, final)
         return live
 
     def stmt(st, live, final):
