@@ -100,11 +100,10 @@ def read_restores(adjoint, live_at_end, names=None):
     statement (one per marker) also finds the markers."""
     read, dead = set(), set()
     names = names if names is not None else NameSets()
+    of = names.of
 
     # `live` is updated in place (a new set per statement costs O(live names) each:
     # quadratic on long straight-line code); a branch or loop body gets a copy
-    of = names.of
-
     def block(stmts, live, final):
         for st in reversed(stmts):
             if st.__class__ is _Assign:  # most statements: no call of stmt
