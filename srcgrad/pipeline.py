@@ -24,6 +24,7 @@ from .transforms.activity import activity
 from .transforms.aliasing import check_deferred_aliases
 from .transforms.assemble import arguments, assemble, funcdef, seed
 from .transforms.complexes import drop_real_helpers, real_names
+from .transforms.namesets import NameSets
 from .transforms.normalize import Context, normalize
 from .transforms.optimize import optimize
 from .transforms.reverse import Reverse
@@ -181,7 +182,9 @@ def resolve(fun, tree, ctx):
 
 def analyze(tree, targets, resolver, ctx, spec, params):
     loops = loop_assigned(targets.body)
-    active = activity(tree, targets.wrt, targets.output, resolver, ctx)
+    resolver.body_names = NameSets()  # the body's names: read here and by Reverse
+    active = activity(tree, targets.wrt, targets.output, resolver, ctx,
+                      resolver.body_names)
     active |= set(targets.wrt)
     shapes = {}
     if spec.shapes is not None:

@@ -66,6 +66,15 @@ class Resolver:
         self.links = []   # (parent, attribute, object) of each dotted-path step
         self.aliases = {}  # local name -> the global path of the module it is set to
         self._memo = {}
+        self._static = {}  # dotted path -> static_object's answer
+        # activity.value_kind's answers, by id(right-hand side): activity asks twice
+        # per statement and reverse again. Each is kept with its node (alive, its id
+        # names no other node).
+        self.value_kinds = {}
+        # The NameSets of the normalized body's statements (transforms/namesets.py),
+        # set by pipeline.analyze: activity reads them, and reverse mode again. Valid
+        # until then only: optimize later changes those statements in place.
+        self.body_names = None
 
     def note_aliases(self, tree):
         """Remember locals assigned a module (`np = numpy`): a call through one cannot
@@ -111,12 +120,20 @@ class Resolver:
 
     def static_object(self, node):
         """The object a global/closure Name or dotted Attribute chain refers to, or
-        None (a local, an expression, or a name that does not resolve)."""
+        None (a local, an expression, or a name that does not resolve). Each path is
+        looked up (and guarded) once: the passes ask again for the same calls."""
         path = dotted_path(node)
-        if path is None or path.split(".")[0] in self.locals:
+        if path is None:
             return None
-        found, obj = self.lookup_path(path)
-        return obj if found else None
+        obj = self._static.get(path, _MISSING)
+        if obj is _MISSING:
+            if path.split(".")[0] in self.locals:
+                obj = None
+            else:
+                found, obj = self.lookup_path(path)
+                obj = obj if found else None
+            self._static[path] = obj
+        return obj
 
     def callee(self, call):
         func = call.func

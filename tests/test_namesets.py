@@ -59,3 +59,11 @@ def test_names_in_a_parameter_annotation_and_nested_functions():
     read, written = NameSets().of(st)
     assert read == load_names(st) and written == store_names(st)
     assert {"T", "dflt", "R", "k", "m"} <= read
+
+
+def test_changed_names():
+    names = NameSets()
+    body = gast.parse(SOURCE).body
+    assert names.changed(body[0]) == {"a"}
+    assert names.changed(body[1]) == {"x"}  # the array written into
+    assert names.changed(body[6]) == {"e", "o"}

@@ -207,3 +207,30 @@ def test_matrix_product_adjoints_written_out():
                 np.testing.assert_allclose(_eval(p.expr, {"a": a, "b": b, "dz": g}),
                                            _vjp(anp.matmul, [a, b], i, g))
         assert pieces[0].expr is not pieces[1].expr
+
+
+def test_bind_matches_the_rules_binding():
+    # templates.bind binds a call passing every parameter positionally itself, and
+    # must give what Rule.bind gives (same mapping, same order); others go to it
+    a, b = name("a"), name("b")
+    for rule, args, kwargs in [(MUL, [a, b], {}), (rules.lookup(np.sin), [a], {}),
+                               (rules.lookup(np.sum), [a], {}),
+                               (rules.lookup(np.sum), [a], {"axis": b})]:
+        mine, theirs = templates.bind(rule, args, kwargs), rule.bind(args, kwargs)
+        assert list(mine) == list(theirs)
+        assert all(mine[k] is theirs[k] or (
+            isinstance(mine[k], gast.Constant) and mine[k].value == theirs[k].value)
+            for k in mine)
+
+
+def test_an_elided_unbroadcast_still_names_its_helper():
+    # decided before the call is built, but its helper is bound as when it is built
+    # (the generated code's free names depend on it), before the cotangent's part
+    asked = []
+    names = Names("c", "dc", lambda obj, preferred: asked.append(preferred) or preferred,
+                  lambda base: base)
+    bound = {"x": name("a"), "y": name("b")}
+    hooks = _reverse_hooks(MUL, bound, "c", {"a": (3,), "b": (3,), "c": (3,)})
+    pieces = list(templates.instantiate(MUL, bound, names, hooks))
+    assert [_src(p.expr) for p in pieces] == ["dc * b", "dc * a"]
+    assert asked == ["unbroadcast", "unbroadcast"]

@@ -1,6 +1,6 @@
 """Activity analysis: which names carry derivatives from `wrt` to the output.
 
-Entry: `activity(tree, wrt, output, resolver, ctx) -> set of active names`.
+Entry: `activity(tree, wrt, output, resolver, ctx[, names]) -> set of active names`.
 
 A name is *varied* if some value of `wrt` can flow into it through differentiable
 operations, *useful* if it can flow into the output; active = varied and useful.
@@ -25,15 +25,16 @@ def flows(stmt, resolver, reads=None):
     """(targets, sources) of one normalized statement: the names a derivative can flow
     into, and the local names it can flow from. Empty when nothing differentiable.
     `reads`: load_names(stmt), if the caller has it (not to be changed afterwards)."""
-    if isinstance(stmt, gast.For):
-        return (), ()
-    if isinstance(stmt, gast.Expr):
-        lst = pushed_list(stmt, resolver)
-        if lst is not None:  # L.append(v): the derivative flows into the list
-            return (lst,), _names(stmt.value.args[0])
-        return (), ()
-    if not isinstance(stmt, gast.Assign):
-        return (), ()
+    if stmt.__class__ is not gast.Assign:  # (the commonest statement: tested first)
+        if isinstance(stmt, gast.For):
+            return (), ()
+        if isinstance(stmt, gast.Expr):
+            lst = pushed_list(stmt, resolver)
+            if lst is not None:  # L.append(v): the derivative flows into the list
+                return (lst,), _names(stmt.value.args[0])
+            return (), ()
+        if not isinstance(stmt, gast.Assign):
+            return (), ()
     target = stmt.targets[0]
     value = stmt.value
     if isinstance(target, gast.Subscript):  # y[i] = v: the derivative flows into y
@@ -78,9 +79,41 @@ _CALLEE_KINDS = {"rule": ValueKind.OP, "nondiff": ValueKind.NONDIFF, "stop": Val
 
 
 def value_kind(value, resolver):
-    """The ValueKind of a normalized right-hand side."""
+    """The ValueKind of a normalized right-hand side (found once per node: kept in
+    `resolver.value_kinds`)."""
+    known = resolver.value_kinds.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    kind = _value_kind(value, resolver)
+    resolver.value_kinds[id(value)] = (value, kind)
+    return kind
+
+
+def _value_kind(value, resolver):
     if note(value, Opaque) is not None:
         return ValueKind.OPAQUE
+    cls = value.__class__
+    fixed = _FIXED_KINDS.get(cls)  # (most nodes: no isinstance chain)
+    if fixed is not None:
+        return fixed
+    if cls is gast.BinOp or cls is gast.UnaryOp:
+        return ValueKind.NONDIFF if rules.is_nondifferentiable(operator_for(value.op)) \
+            else ValueKind.OP
+    if cls is gast.Call:
+        if popped_list(value, resolver) is not None:
+            return ValueKind.POP
+        return _CALLEE_KINDS.get(resolver.callee(value).kind, ValueKind.UNKNOWN)
+    return _subclass_kind(value, resolver)
+
+
+_FIXED_KINDS = {gast.Constant: ValueKind.NONE, gast.Name: ValueKind.COPY,
+                gast.Compare: ValueKind.NONDIFF, gast.BoolOp: ValueKind.NONDIFF,
+                gast.Tuple: ValueKind.OP, gast.List: ValueKind.OP,
+                gast.Subscript: ValueKind.OP}
+
+
+def _subclass_kind(value, resolver):
+    """_value_kind of any other node, by isinstance (a subclass of a node class)."""
     if isinstance(value, gast.Constant):
         return ValueKind.NONE
     if isinstance(value, gast.Name):
@@ -103,16 +136,20 @@ def value_kind(value, resolver):
     return ValueKind.OPAQUE
 
 
-def activity(tree, wrt, output, resolver, ctx):
+def activity(tree, wrt, output, resolver, ctx, names=None):
+    """`names`: a transforms.namesets.NameSets for the body's statements, if the
+    caller shares one (reverse mode reads the same statements' names again)."""
     params = {a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
     body = list(statements(tree.body))
-    reads = [load_names(stmt) for stmt in body]  # (flows and check_statement share them)
+    # (flows and check_statement share them)
+    reads = [names.of(stmt)[0] for stmt in body] if names is not None else \
+        [load_names(stmt) for stmt in body]
     edges = [(stmt, *flows(stmt, resolver, r)) for stmt, r in zip(body, reads)]
     varied = _forward(edges, set(wrt))
     useful = _backward(edges, varied, {output} if output is not None else set())
     active = varied & useful
     for stmt, targets, sources in edges:
-        if set(targets) & active and sources & active:
+        if not active.isdisjoint(targets) and not active.isdisjoint(sources):
             _check(stmt, resolver, ctx, active, params)
     for stmt, r in zip(body, reads):
         check_statement(stmt, resolver, ctx, varied, active, r)

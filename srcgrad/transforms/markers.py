@@ -12,7 +12,8 @@ import gast
 
 
 class Marker(gast.stmt):
-    """A placeholder statement with no child nodes; never printed."""
+    """A placeholder statement with no child nodes; never printed. (Made by the ten
+    thousand: the constructors skip ast.AST's, which has no fields to set.)"""
     _fields = ()
 
 
@@ -21,7 +22,6 @@ class SaveMarker(Marker):
     `site` (an id) overwrites them; `depth` > 0 inside a loop (saved on the stack)."""
 
     def __init__(self, site=None, names=(), depth=0):
-        super().__init__()
         self.site, self.names, self.depth = site, list(names), depth
 
 
@@ -30,7 +30,6 @@ class RestoreMarker(Marker):
     `site` (an id) overwrote it."""
 
     def __init__(self, site=None, name=None):
-        super().__init__()
         self.site, self.name = site, name
 
     @property

@@ -46,6 +46,9 @@ class ReverseHooks(Hooks):
             return n.args[0]
         return self.inline_unbroadcast(n)
 
+    def skips_unbroadcast(self, arg):
+        return self.elide or self.same_shape(arg)
+
     def matmul(self, n, fobj):
         """The adjoint of a product of vectors/matrices of statically known ranks,
         written out (g @ b.T, a.T @ g, ...) instead of a helper call."""
@@ -138,8 +141,7 @@ def available_calls(stmts, resolver, names=None):
     mentions = {}  # name -> keys whose operands or result hold it
     end = len(stmts)
     for i, st in enumerate(stmts):
-        changed = names.of(st)[1] | names.written_into(st)
-        for c in changed:
+        for c in names.changed(st):
             for key in mentions.pop(c, ()):
                 span = live.get(key)
                 # (a key re-added under another name may be mentioned by a stale one)
@@ -189,9 +191,11 @@ def call_key(obj, args):
 
 def no_unbroadcast_needed(*operands):
     """No unbroadcast is needed when every other operand is a Python number."""
-    consts = [isinstance(o, gast.Constant) and isinstance(o.value, (int, float))
-              for o in operands]
-    return sum(consts) == len(operands) - 1 or (
+    consts = 0
+    for o in operands:
+        if isinstance(o, gast.Constant) and isinstance(o.value, (int, float)):
+            consts += 1
+    return consts == len(operands) - 1 or (
         len(operands) == 2 and isinstance(operands[0], gast.Name)
         and isinstance(operands[1], gast.Name) and operands[0].id == operands[1].id)
 

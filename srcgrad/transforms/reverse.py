@@ -115,15 +115,22 @@ class Reverse:
     # ---- adjoint sweep ---------------------------------------------------------
 
     def adjoint_block(self, stmts, state, depth):
+        """The adjoint of a block: its statements' adjoints in reverse order, each
+        after a `# grad of:` comment, except one that repeats the previous comment or
+        has no code after it."""
         out = []
         available = available_calls(stmts, self.resolver, self.body_names)
-        for i, s in reversed(list(enumerate(stmts))):
+        last_line = None
+        for i in range(len(stmts) - 1, -1, -1):
+            s = stmts[i]
             block = self.adjoint_stmt(s, state, depth, available[i])
             if block:
-                origin = getattr(s, "origin", s)
-                out.append(_Origin(getattr(origin, "lineno", None)))
+                line = getattr(getattr(s, "origin", s), "lineno", None)
+                if line != last_line and has_code(block):
+                    last_line = line
+                    out.append(_origin_comment(self.ctx, line))
                 out.extend(block)
-        return _merge_comments(out, self.ctx)
+        return out
 
     def adjoint_stmt(self, s, state, depth, available):
         """The adjoint of statement `s` (`available`: the calls computed before it in
@@ -206,7 +213,7 @@ class Reverse:
 
     def accumulate(self, x, expr, state, out, fresh=False):
         """Add `expr` to the adjoint of `x` (nothing when `x` is not active)."""
-        dx = self.d(x)
+        dx = self.adjoints.get(x) or self.d(x)
         st = state.get(dx, ZERO)
         if st == ZERO and x in self.pushed:  # its appends pop from it: make it a list
             expr = call(self.rt("as_list"), [expr])
@@ -234,16 +241,20 @@ class Reverse:
 
     def propagate(self, s, y, state, available):
         value = s.value
-        kind = self.value_kinds.get(id(s))  # found by prepare
-        if kind is None:
-            kind = value_kind(value, self.resolver)
+        kind = value_kind(value, self.resolver)  # (found by activity already)
+        if kind is ValueKind.OP and isinstance(value, gast.BinOp):  # the commonest: first
+            rule = self.rule_for(operator_for(value.op))
+            bound = dict(zip(templates.template_plan(rule).param_names,
+                             (value.left, value.right)))
+            return self.instantiate(rule, y, bound, state, available,
+                                    elide=no_unbroadcast_needed(value.left, value.right))
         out = []
-        dy = name(self.d(y))
         if kind is ValueKind.COPY:
             if value.id in self.active:
-                self.accumulate(value.id, dy, state, out)
+                self.accumulate(value.id, name(self.d(y)), state, out)
             return out
         if isinstance(value, (gast.Tuple, gast.List)):
+            dy = name(self.d(y))
             for i, e in enumerate(value.elts):
                 if self.is_active_name(e):
                     item = call(self.rt("element"), [dy, const(i)])
@@ -257,18 +268,13 @@ class Reverse:
             return self.adj_call(s, y, state)
         if kind is not ValueKind.OP:
             return out
-        if isinstance(value, gast.BinOp):
-            rule = self.rule_for(operator_for(value.op))
-            bound = {p: a for p, a in zip(list(rule.signature.parameters), [value.left, value.right])}
-            return self.instantiate(rule, y, bound, state, available,
-                                    elide=no_unbroadcast_needed(value.left, value.right))
         if isinstance(value, gast.UnaryOp):
             rule = self.rule_for(operator_for(value.op))
-            bound = {list(rule.signature.parameters)[0]: value.operand}
+            bound = {templates.template_plan(rule).param_names[0]: value.operand}
             return self.instantiate(rule, y, bound, state, available)
         if isinstance(value, gast.Attribute):
             callee = self.resolver.attribute(value.attr)
-            bound = callee.rule.bind([value.value], {})
+            bound = templates.bind(callee.rule, [value.value], {})
             return self.instantiate(callee.rule, y, bound, state, available)
         callee = self.resolver.callee(value)
         args = list(value.args)
@@ -277,7 +283,7 @@ class Reverse:
             args = [value.func.value] + args  # method: the receiver is the first argument
         kwargs = {k.arg: k.value for k in value.keywords}
         try:
-            bound = callee.rule.bind(args, kwargs)
+            bound = templates.bind(callee.rule, args, kwargs)
         except TypeError as exc:
             raise self.ctx.error(f"srcgrad's rule for `{callee.label}` does not accept "
                                  f"these arguments ({exc}).", value, UnsupportedSyntaxError)
@@ -496,12 +502,12 @@ class Reverse:
     def prepare(self, body):
         """Allocate names for loop counters, call saves and subscript saves; find the
         names that hold tuples or lists (their adjoints are tuples or lists too)."""
-        self.body_names = NameSets()  # the body's statements' names, read once
+        # the body's statements' names, read once (by activity, on the same resolver)
+        self.body_names = self.resolver.body_names or NameSets()
         self.containers, self.pushed = set(), set()
         self.body, self.ints = body, None  # int_names(body), found on first use
         self.loop_counts = {}
         self.setitem_saves = {}
-        self.value_kinds = {}  # id(s) -> ValueKind of `y = value` for an active y
         for s in statements(body):  # one pass; names are made in statement order
             if isinstance(s, gast.Assign):
                 target = s.targets[0]
@@ -513,8 +519,7 @@ class Reverse:
                 if isinstance(target, gast.Subscript):
                     self.setitem_saves[id(s)] = self.namer.fresh(target.value.id + "_old")
                 elif isinstance(target, gast.Name) and target.id in self.active:
-                    kind = self.value_kinds[id(s)] = value_kind(s.value, self.resolver)
-                    if kind is ValueKind.CALL:
+                    if value_kind(s.value, self.resolver) is ValueKind.CALL:
                         self.call_saves[id(s)] = self.namer.fresh("saved")
             elif isinstance(s, gast.While):
                 self.loop_counts[id(s)] = self.namer.fresh("n")
@@ -558,43 +563,6 @@ class Reverse:
         return sweeps
 
 
-class _Origin:
-    """Where adjoint_block puts the `# grad of:` comment of a statement's adjoint:
-    `_merge_comments` makes the comments it keeps (most repeat a line, or have no code
-    after them) and drops these."""
-    __slots__ = ("line",)
-
-    def __init__(self, line):
-        self.line = line
-
-
 def _origin_comment(ctx, line):
     c = comment("grad of: " + ctx.source_line(line)) if line else comment("")
     return annotate(c, OriginLine(line))
-
-
-def _merge_comments(stmts, ctx):
-    """The comments of the `_Origin` places in `stmts` (adjoint_block's list), except
-    one that repeats the previous one or has no code after it."""
-    # code_after[i]: whether code comes after stmts[i] before the next comment (found
-    # in one backward scan: per comment, a scan of what follows it is quadratic)
-    code_after = [False] * len(stmts)
-    code = False
-    for i in range(len(stmts) - 1, -1, -1):
-        code_after[i] = code
-        s = stmts[i]
-        if s.__class__ is _Origin:
-            code = False
-        elif not code:
-            code = has_code((s,))
-    out = []
-    last_line = None
-    for i, s in enumerate(stmts):
-        if s.__class__ is _Origin:
-            line = s.line
-            if line == last_line or not code_after[i]:
-                continue
-            last_line = line
-            s = _origin_comment(ctx, line)
-        out.append(s)
-    return out

@@ -31,12 +31,10 @@ def plan_saves(body, primal, adjoint, params, needed, in_loop, fresh, names=None
     (whether x is assigned in a loop) and `fresh(base)` for locals' names; `names`,
     `body_names`: the NameSets of the adjoint's and the body's statements, if the
     caller keeps them."""
-    assigned = _assign_sites(body)
-    first_defs = first_definitions(body, params, body_names)
-    dead = dead_restores(adjoint, set(params), names)
+    assigned, first_defs = assignments(body, params, body_names)
     # a save is useful only where its restore survives in the adjoint sweep (a loop
     # with nothing to replay is dropped whole, restores included) and is read
-    restores = {m.key for m in markers(adjoint, RestoreMarker)} - dead
+    restores = read_restores(adjoint, set(params), names)
     sites = {}
     for m in markers(primal, SaveMarker):
         for x in m.names:
@@ -64,10 +62,11 @@ def resolve_saves(stmts, plan, push):
                     else:
                         out.append(assign(plan.locals[(s.site, x)], name(x)))
             continue
-        for field in ("body", "orelse"):
-            if getattr(s, field, None):
-                setattr(s, field, resolve_saves(getattr(s, field), plan, push)
-                        or [gast.Pass()])
+        if s.__class__ in _BLOCKS:  # (markers are only ever in their blocks)
+            if s.body:
+                s.body = resolve_saves(s.body, plan, push) or [gast.Pass()]
+            if s.orelse:
+                s.orelse = resolve_saves(s.orelse, plan, push) or [gast.Pass()]
         out.append(s)
     return out
 
@@ -82,28 +81,37 @@ def resolve_restores(stmts, plan, pop):
                 value = pop() if plan.sites[s.key] else name(plan.locals[s.key])
                 out.append(assign(s.name, value))
             continue
-        for field in ("body", "orelse"):
-            if getattr(s, field, None):
-                setattr(s, field, resolve_restores(getattr(s, field), plan, pop)
-                        or [gast.Pass()])
-        if isinstance(s, gast.If) and not has_code(s.body) and not has_code(s.orelse):
-            continue  # a branch with nothing left to replay
+        kind = s.__class__
+        if kind in _BLOCKS:  # (markers are only ever in their blocks)
+            if s.body:
+                s.body = resolve_restores(s.body, plan, pop) or [gast.Pass()]
+            if s.orelse:
+                s.orelse = resolve_restores(s.orelse, plan, pop) or [gast.Pass()]
+            if kind is _If and not has_code(s.body) and not has_code(s.orelse):
+                continue  # a branch with nothing left to replay
         out.append(s)
     return out
 
 
-def dead_restores(adjoint, live_at_end, names=None):
+def read_restores(adjoint, live_at_end, names=None):
     """Restore markers' keys (site, name) whose restored value the rest of the adjoint
-    sweep never reads: by liveness analysis over the structured adjoint code
-    (`names`: NameSets of its statements, made here if not given)."""
-    dead = set()
+    sweep reads: by liveness analysis over the structured adjoint code (`names`:
+    NameSets of its statements, made here if not given). Its final visit of each
+    statement (one per marker) also finds the markers."""
+    read, dead = set(), set()
     names = names if names is not None else NameSets()
+    of = names.of
 
     # `live` is updated in place (a new set per statement costs O(live names) each:
     # quadratic on long straight-line code); a branch or loop body gets a copy
     def block(stmts, live, final):
         for st in reversed(stmts):
-            live = stmt(st, live, final)
+            if st.__class__ is _Assign:  # most statements: no call of stmt
+                uses, defs = of(st)
+                live -= defs
+                live |= uses
+            else:
+                live = stmt(st, live, final)
         return live
 
     def stmt(st, live, final):
@@ -115,9 +123,9 @@ def dead_restores(adjoint, live_at_end, names=None):
             if kind is _AugAssign and isinstance(st.target, gast.Name):
                 live.add(st.target.id)
             return live
-        if isinstance(st, RestoreMarker):
-            if final and st.name not in live:
-                dead.add(st.key)
+        if kind is RestoreMarker:
+            if final:
+                (read if st.name in live else dead).add((st.site, st.name))
             live.discard(st.name)
             return live
         if is_origin_comment(st):
@@ -149,23 +157,29 @@ def dead_restores(adjoint, live_at_end, names=None):
         return live
 
     block(adjoint, set(live_at_end), True)
-    return dead
+    return read - dead  # (a key found twice is dead if either is)
 
 
-def first_definitions(body, params, names=None):
-    """(site, name) pairs of unconditional top-level assignments that define a name
-    before anything else assigns it: such a site overwrites no earlier value
-    (`names`: NameSets of the body's statements, made here if not given)."""
+def assignments(body, params, names=None):
+    """(counts, first definitions) of `body`: how many assignments (for loops
+    included) bind each name, anywhere in it; and the (site, name) pairs of
+    unconditional top-level assignments that define a name before anything else
+    assigns it, sites that overwrite no earlier value (`names`: NameSets of the
+    body's statements, made here if not given). One pass over the top level."""
     names = names if names is not None else NameSets()
+    counts = {}
     seen = set(params)
-    out = set()
+    first = set()
     for s in body:
-        if isinstance(s, gast.Assign):
+        if s.__class__ is _Assign:
             for n in _assigned(s.targets[0]):
+                counts[n] = counts.get(n, 0) + 1
                 if n not in seen:
-                    out.add((id(s), n))
+                    first.add((id(s), n))
+        else:
+            _count_sites((s,), counts)
         seen |= names.stored(s)
-    return out
+    return counts, first
 
 
 def has_code(stmts):
@@ -179,15 +193,18 @@ def has_restores(stmts):
     return any(True for _ in markers(stmts, RestoreMarker))
 
 
-def markers(stmts, kind):
-    """The markers of class `kind` in `stmts` and their nested blocks, in order."""
+def markers(stmts, kind, out=None):
+    """The markers of class `kind` in `stmts` and their nested blocks, in order (a
+    list: a recursive generator costs a step per statement and level)."""
+    out = [] if out is None else out
     for s in stmts:
         if isinstance(s, kind):
-            yield s
-        for field in ("body", "orelse"):
-            block = getattr(s, field, None)
-            if block:  # (most statements have no block: no generator for them)
-                yield from markers(block, kind)
+            out.append(s)
+        elif s.__class__ in _BLOCKS:
+            markers(s.body, kind, out)
+            if s.orelse:
+                markers(s.orelse, kind, out)
+    return out
 
 
 def loads(stmts, names=None):
@@ -195,9 +212,15 @@ def loads(stmts, names=None):
     branch or loop aside); `names`: NameSets of the statements, if kept."""
     names = names if names is not None else NameSets()
     out = set()
+    of = names.of
     for s in stmts:
-        if not is_origin_comment(s):
+        kind = s.__class__
+        if kind in _BLOCKS:
             out |= _loads_of(s, names)
+        elif kind is RestoreMarker:  # (half the statements: they read nothing)
+            continue
+        elif kind is not _Expr or not is_origin_comment(s):
+            out |= of(s)[0]
     return out
 
 
@@ -217,7 +240,10 @@ def _loads_of(s, names):
 
 
 _COMPOUND = (gast.If, gast.For, gast.While)
-_Assign, _AugAssign = gast.Assign, gast.AugAssign
+# the statements with blocks (body and orelse) in the sweeps: normalized code holds no
+# others (no try, with or nested def)
+_BLOCKS = frozenset(_COMPOUND)
+_Assign, _AugAssign, _If, _Expr = gast.Assign, gast.AugAssign, gast.If, gast.Expr
 
 
 def _assigned(target):
@@ -225,12 +251,10 @@ def _assigned(target):
         [target.id] if isinstance(target, gast.Name) else []
 
 
-def _assign_sites(body):
-    counts = {}
+def _count_sites(body, counts):
     for s in statements(body):
         if isinstance(s, gast.Assign):
             for n in _assigned(s.targets[0]):
                 counts[n] = counts.get(n, 0) + 1
         elif isinstance(s, gast.For):
             counts[s.target.id] = counts.get(s.target.id, 0) + 1
-    return counts

@@ -29,6 +29,11 @@ class Hooks:
         """`runtime.unbroadcast(g, x)`."""
         return node
 
+    def skips_unbroadcast(self, arg):
+        """Whether `unbroadcast(g, x)` is `g` alone, `x` bound to `arg` (a node or
+        None), decided before the call is built (it is then not built)."""
+        return False
+
     def matmul(self, node, fobj):
         """A call of one of the matrix-product adjoints (`runtime.matmul_grad_a`...)."""
         return node
@@ -128,6 +133,12 @@ class TemplatePlan:
                                                  if k not in node._fields}
         self.adjoint_params = {p for p, _, _ in self.statements if p is not None}
         self.params = set(rule.signature.parameters)
+        self.param_names = tuple(rule.signature.parameters)
+        # the parameters, when a call passing each of them positionally binds them in
+        # order (no *args, no supported values to check): see `bind`
+        self.positional = self.param_names if not rule.supports and all(
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            for p in rule.signature.parameters.values()) else None
         # `builders`: per statement, the function that builds its instantiated value
         # (compile_expr). A temporary is named before its value is built, and
         # every temporary statement runs: the names that are temporaries at each
@@ -137,6 +148,16 @@ class TemplatePlan:
             if temp is not None:
                 temps.add(temp)
             self.builders.append(compile_expr(value, rule, self, frozenset(temps)))
+
+
+def bind(rule, args, kwargs):
+    """`rule.bind(args, kwargs)`: parameter -> argument node. A call that passes
+    every parameter positionally (the commonest) is bound here, without inspect's
+    binding, to the same mapping."""
+    positional = template_plan(rule).positional
+    if positional is not None and not kwargs and len(args) == len(positional):
+        return dict(zip(positional, args))
+    return rule.bind(args, kwargs)
 
 
 # The refinement (Hooks method) a template's call gets, by the object it calls
@@ -249,6 +270,35 @@ def _compile_copy(n, rule, plan, temps):
                 (compile_expr(v, rule, plan, temps) if isinstance(v, AST) else None, v)
                 for v in value]))
 
+    if all(build is not None for _, build, _ in children) and len(children) <= 2:
+        # one or two node children (operands, an attribute's value): built without
+        # the loop, in the same order
+        if not children:
+            def copy(inst):
+                new = kind.__new__(kind)  # what kind() makes, without gast's __init__
+                new.__dict__.update(source)
+                return new
+        elif len(children) == 1:
+            ((field, build, _),) = children
+
+            def copy(inst):
+                new = kind.__new__(kind)
+                state = new.__dict__
+                state.update(source)
+                state[field] = build(inst)
+                return new
+        else:
+            (field, build, _), (field2, build2, _) = children
+
+            def copy(inst):
+                new = kind.__new__(kind)
+                state = new.__dict__
+                state.update(source)
+                state[field] = build(inst)
+                state[field2] = build2(inst)
+                return new
+        return copy
+
     def copy(inst):
         new = kind.__new__(kind)  # what kind() makes, without gast's __init__ (hot)
         state = new.__dict__
@@ -272,8 +322,19 @@ def _compile_call(n, rule, plan, temps):
     # supported parameter left at its default is left out
     keywords = [(k.value.id if isinstance(k.value, gast.Name) and k.value.id in rule.supports
                  else None, _compile_copy(k, rule, plan, temps)) for k in n.keywords]
+    # unbroadcast(g, x) of a parameter x: the hooks may tell before it is built that
+    # it is g alone (most are, where shapes are known). Its name is still made (the
+    # helper bound: the names the generated code binds, and their order, stay the
+    # same), then g is built, as a whole build would.
+    skippable = n.args[1].id if role is _UNBROADCAST and len(n.args) == 2 and \
+        not n.keywords and isinstance(n.args[1], gast.Name) and \
+        n.args[1].id in plan.params else None
+    first = args[0] if skippable is not None else None
 
     def build_call(inst):
+        if skippable is not None and inst.hooks.skips_unbroadcast(inst.bound.get(skippable)):
+            func(inst)
+            return first(inst)
         new = _Call.__new__(_Call)  # what gast.Call(func=, args=, keywords=) makes
         state = new.__dict__
         # built in field order: names are made in the order a visit makes them
@@ -345,8 +406,7 @@ def fold(n):
         not isinstance(left.value, bool)
     rc = isinstance(right, gast.Constant) and isinstance(right.value, (int, float)) and \
         not isinstance(right.value, bool)
-    ops = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
-           gast.Mult: lambda a, b: a * b}
+    ops = _FOLDED
     if lc and rc and type(n.op) in ops:
         return const(ops[type(n.op)](left.value, right.value))
     if rc and right.value == 1 and isinstance(n.op, (gast.Pow, gast.Mult, gast.Div)):
@@ -354,3 +414,7 @@ def fold(n):
     if lc and left.value == 1 and isinstance(n.op, gast.Mult):
         return right
     return n
+
+
+_FOLDED = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
+           gast.Mult: lambda a, b: a * b}
