@@ -158,13 +158,14 @@ def read_source(fn):
     tree = copy_tree(src.tree)
     original = src.tree
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
-    return Function(fn, src, tree, original, params, frozenset(Namer.for_tree(tree).taken))
+    return Function(fn, src, tree, original, params, src.names()[0])
 
 
 def context(fun, spec):
     """The naming, helper binding and error context the transforms share."""
     namer = Namer(fun.user_names)  # reserves every name of the user's function
-    helpers = _Helpers(namer, fun.source, _stored(fun.tree, set(fun.params)))
+    # the names the function assigns (its source's: normalize has not run yet)
+    helpers = _Helpers(namer, fun.source, set(fun.params) | fun.source.names()[1])
     return Context(namer, fun.source.filename, fun.source.name, spec.unroll, helpers,
                    fun.source.resolve)
 

@@ -16,7 +16,7 @@ import weakref
 import gast
 
 from .errors import SourceUnavailableError
-from .treewalk import walk
+from .treewalk import name_nodes, walk
 
 _module_trees = {}
 _code_trees = weakref.WeakKeyDictionary()  # code object -> its verified tree
@@ -42,6 +42,31 @@ class FunctionSource:
         self.globals = fn.__globals__
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
+        self._names = None
+
+    def names(self):
+        """(every identifier in `tree`, as naming.Namer.for_tree reserves them: the
+        ids of its Name nodes, its def and class names and the names its imports
+        bind; the ids of its Name nodes in a Store context), two frozensets found in
+        one walk of the tree, kept here (the tree is not changed)."""
+        if self._names is None:
+            found = name_nodes(self.tree)
+            every = {n.id for n in found}
+            stored = frozenset(n.id for n in found if isinstance(n.ctx, gast.Store))
+            todo = [self.tree]
+            while todo:  # the statements: defs, classes and imports are only there
+                node = todo.pop()
+                if isinstance(node, (gast.FunctionDef, gast.ClassDef)):
+                    every.add(node.name)
+                elif isinstance(node, (gast.Import, gast.ImportFrom)):
+                    for alias in node.names:
+                        every.add(alias.asname or alias.name.split(".")[0])
+                for field in _BLOCK_FIELDS:
+                    block = getattr(node, field, None)
+                    if block.__class__ is list:
+                        todo.extend(block)
+            self._names = frozenset(every), stored
+        return self._names
 
     def resolve(self, name):
         """(found, value) of a free name as seen from inside the function."""

@@ -193,6 +193,16 @@ def names(node, contexts=None, into=None):
     return found
 
 
+# gast's node classes, whose constructor called without arguments (as deepcopy and
+# _copy call it) sets nothing: _copy makes their nodes with AST.__new__ alone, which
+# skips a Python-level call per node
+_create_node = gast.Name.__init__.__code__
+_BLANK_INIT = frozenset(
+    c for c in vars(gast).values() if isinstance(c, type) and issubclass(c, AST)
+    and getattr(c.__init__, "__code__", None) is _create_node)
+_new_node = AST.__new__
+
+
 def copy_tree(node, memo=None):
     if type(node) in _ATOMS:
         return node
@@ -213,7 +223,8 @@ def _copy(value, memo, keep):
         return done
     cls = type(value)
     if isinstance(value, AST):
-        new = cls()  # as deepcopy rebuilds a node: called without arguments
+        # as deepcopy rebuilds a node: called without arguments
+        new = _new_node(cls) if cls in _BLANK_INIT else cls()
         memo[key] = new
         keep.append(value)
         state = new.__dict__
