@@ -151,6 +151,32 @@ def name_nodes(node):
     return found
 
 
+def child_nodes(node):
+    """The nodes under `node` (itself included) in `walk`'s order, but for contexts
+    and operators (CHILD_FIELDS), as a list. They have no children: leaving them out
+    changes no other node's place in the order."""
+    found = [node]
+    push = found.append
+    table = CHILD_FIELDS
+    for node in found:  # a list read while it grows: the breadth-first queue
+        fields = table.get(node.__class__)
+        if fields is None:
+            fields = table[node.__class__]
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+    return found
+
+
 def names(node, contexts=None, into=None):
     """The ids of the Name nodes under `node` (itself included) whose ctx is an
     instance of `contexts` (any ctx when None), inserted in `walk`'s order into the

@@ -34,13 +34,14 @@ from .constructs import check_aliasing, check_supported
 from .context import Context
 from .jumps import JumpsToFlags
 from .syntax import const, located, store_names
-from ..treewalk import walk
+from ..treewalk import child_nodes
 
 __all__ = ["Context", "normalize"]
 
 
 def normalize(tree, ctx):
-    nodes = list(walk(tree))  # both checks read every node: walked once
+    # both checks read every node but contexts and operators: walked once
+    nodes = child_nodes(tree)
     check_supported(tree, ctx, nodes)
     check_aliasing(tree, ctx, nodes)
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
