@@ -256,6 +256,7 @@ def _substitute(func, keep, counts, blocks):
     defs, uses = counts.defs, counts.uses
     params = _params(func)
     changed = False
+    into, assign_cls, name_cls = _INTO, _Assign, _Name  # (locals: read per statement)
     for owner, field, block in blocks:
         # the pairs (s, nxt) in order; when s goes, nxt is paired with the statement
         # after it. The kept statements are collected and put back in one go (a
@@ -264,8 +265,8 @@ def _substitute(func, keep, counts, blocks):
         s = block[0]
         for k in range(1, len(block)):
             nxt = block[k]
-            if nxt.__class__ in _INTO and s.__class__ is _Assign and \
-                    len(s.targets) == 1 and s.targets[0].__class__ is _Name:
+            if nxt.__class__ in into and s.__class__ is assign_cls and \
+                    len(s.targets) == 1 and s.targets[0].__class__ is name_cls:
                 t = s.targets[0].id
                 # (_replace finds t's one read or changes nothing)
                 if uses.get(t) == 1 and defs.get(t) == 1 and t not in params and \
@@ -451,8 +452,51 @@ def _propagate(block, start, a, b, n_uses, counts):
 
 
 def _replace(stmt, name, value):
-    """Replace the first read of `name` in `stmt` by the expression `value`."""
-    return _rewrite_reads(stmt, name, lambda n: value, limit=1) > 0
+    """Replace the first read of `name` in `stmt` by the expression `value` (the
+    read _rewrite_reads(..., limit=1) replaces, found by _first_read)."""
+    if isinstance(stmt, (gast.Assign, gast.AugAssign)):
+        root = stmt.value
+        if root.__class__ is _Name:
+            if root.id == name and isinstance(root.ctx, _Load):
+                stmt.value = value
+                return True
+            return False
+    else:
+        root = stmt
+    where = _first_read(root, name)
+    if where is None:
+        return False
+    holder, key = where
+    if holder.__class__ is list:
+        holder[key] = value
+    else:
+        setattr(holder, key, value)
+    return True
+
+
+def _first_read(n, name):
+    """(list, index) or (node, field) of the first read of `name` among the nodes
+    under `n` (not `n` itself), depth first, left to right, a Name's own children
+    not entered; None if there is none."""
+    for field in _CHILD_FIELDS[n.__class__]:
+        value = getattr(n, field, None)
+        if value.__class__ is list:
+            for i, item in enumerate(value):
+                if item.__class__ is _Name:
+                    if item.id == name and isinstance(item.ctx, _Load):
+                        return value, i
+                elif isinstance(item, AST):
+                    found = _first_read(item, name)
+                    if found is not None:
+                        return found
+        elif value.__class__ is _Name:
+            if value.id == name and isinstance(value.ctx, _Load):
+                return n, field
+        elif isinstance(value, AST):
+            found = _first_read(value, name)
+            if found is not None:
+                return found
+    return None
 
 
 def _rewrite_reads(stmt, name, make, limit):
