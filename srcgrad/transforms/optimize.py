@@ -550,7 +550,7 @@ def _rewrite_reads(stmt, name, make, limit):
 
 
 def _dead_code(func, pure, counts, blocks):
-    defs, uses = counts.snapshot()
+    uses = dict(counts.uses)  # as of the start (only reads decide here)
     changed = False
     for owner, field, block in blocks:
         keep = []

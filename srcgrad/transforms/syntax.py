@@ -128,7 +128,11 @@ def located(node, origin):
             cls = n.__class__
             if cls is _Name:  # its two node fields: a context, an annotation or None
                 ctx = state.get("ctx")
-                if isinstance(ctx, AST):
+                if ctx.__class__ in _LEAVES:  # (no node inside: done here)
+                    inner = ctx.__dict__
+                    if inner.get("lineno") is None:
+                        inner.update(where)
+                elif isinstance(ctx, AST):
                     push(ctx)
                 annotation = state.get("annotation")
                 if annotation is not None and isinstance(annotation, AST):
@@ -145,7 +149,9 @@ def located(node, origin):
                 continue
             if cls is _BinOp:
                 push(state["left"])
-                push(state["op"])
+                op = state["op"].__dict__  # an operator: no node inside
+                if op.get("lineno") is None:
+                    op.update(where)
                 push(state["right"])
                 continue
             if cls is _Attribute:
@@ -185,10 +191,10 @@ def load_names(node):
 
 
 def store_names(node):
-    return names(node, _STORES)
+    return names(node, STORES)
 
 
-_STORES = (gast.Store, gast.Param)
+STORES = (gast.Store, gast.Param)  # the contexts of the names a node assigns
 
 
 def all_names(node):
