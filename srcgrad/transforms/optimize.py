@@ -146,53 +146,19 @@ class _Counts:
         self.add(func)
 
     def _tally(self, node, step):
-        # _node_list's loop, with the counting inlined: this walks the whole function
         defs, uses, aug = self.defs, self.uses, self.augmented
         foldable = False
-        out = [node]
-        push, extend, fields_of = out.append, out.extend, _CHILD_FIELDS
-        for n in out:
+        for n in _node_list(node):
             cls = n.__class__
             if cls is _Name:
                 table = uses if isinstance(n.ctx, _Load) else defs
                 table[n.id] = table.get(n.id, 0) + step
-                annotation = getattr(n, "annotation", None)
-                if annotation is not None and isinstance(annotation, AST):
-                    push(annotation)
-                continue
-            if cls is _Constant:
-                continue
-            if cls is _BinOp:
-                left, right = n.left, n.right
-                if not foldable and left.__class__ is _Constant and \
-                        right.__class__ is _Constant and _number(left) and _number(right):
+            elif cls is _BinOp:
+                if not foldable and _number(n.left) and _number(n.right):
                     foldable = True
-                push(left)
-                push(right)
-                continue
-            if cls is _Call:
-                push(n.func)
-                extend(n.args)
-                extend(n.keywords)
-                continue
-            if cls is _Attribute:
-                push(n.value)
-                continue
-            if cls is _Assign:
-                extend(n.targets)
-                push(n.value)
-                continue
-            if cls is _AugAssign and n.target.__class__ is _Name:
+            elif cls is _AugAssign and n.target.__class__ is _Name:
                 uses[n.target.id] = uses.get(n.target.id, 0) + step
                 aug[n.target.id] = aug.get(n.target.id, 0) + step
-            for field in fields_of[cls]:
-                value = getattr(n, field, None)
-                if value.__class__ is list:
-                    for item in value:
-                        if isinstance(item, AST):
-                            push(item)
-                elif isinstance(value, AST):
-                    push(value)
         if foldable and step > 0:
             self.foldable = True
 
@@ -304,11 +270,14 @@ def _constants(func, keep, counts):
     defs = counts.defs  # (only reads change below)
     augmented = {k for k, v in counts.augmented.items() if v > 0}
     values = {}
-    for s in func.body:
+    first = None  # the index of the first statement defining one of them
+    for k, s in enumerate(func.body):
         if s.__class__ is _Assign and s.value.__class__ is _Constant and \
                 _simple_target(s) and _number(s.value) and defs.get(s.targets[0].id) == 1 \
                 and s.targets[0].id not in keep and s.targets[0].id not in augmented:
             values[s.targets[0].id] = s.value.value
+            if first is None:
+                first = k
     uses = counts.uses
     reads = sum(max(uses.get(n, 0), 0) for n in values)
     foldable = counts.foldable
@@ -316,9 +285,12 @@ def _constants(func, keep, counts):
         return False
     counts.foldable = False
     changed = [False]
-    # Without new arithmetic on numbers, the walk stops after the last read of a
-    # name in `values` (the tallies are exact): nothing after it would change. The
-    # BinOps holding that read are still folded, on the way back up.
+    # Without new arithmetic on numbers, the walk starts at the first definition of
+    # a name in `values` and stops after the last read (the tallies are exact):
+    # nothing outside would change. The BinOps holding that read are still folded,
+    # on the way back up. Reads before that definition (not in generated code) are
+    # found by a walk of the whole function after it, which changes nothing of
+    # what was walked already (a fold that failed fails again).
     left = [reads if not foldable else -1]
 
     def fold(n):
@@ -366,7 +338,15 @@ def _constants(func, keep, counts):
                 new = child(value)
                 if new is not value:
                     setattr(n, field, new)
-    visit(func)
+    if foldable:
+        visit(func)
+    else:
+        for s in func.body[first:]:  # (a statement is never replaced: see child)
+            if not left[0]:
+                break
+            visit(s)
+        if left[0]:
+            visit(func)
     # child and visit call each other through their cells: a reference cycle, which
     # the paused garbage collector would free only after the compile (clearing one
     # cell breaks it)
@@ -444,16 +424,27 @@ def _propagate(block, start, a, b, n_uses, counts):
     if seen != n_uses:
         return False
 
-    for s in plan:
-        done = _rewrite_reads(s, a, lambda n: name_node(b), limit=None)
+    for s in plan:  # (an assignment's reads on its right-hand side only)
+        if isinstance(s, (gast.Assign, gast.AugAssign)):
+            value = s.value
+            if value.__class__ is _Name:
+                done = 0
+                if value.id == a and isinstance(value.ctx, _Load):
+                    s.value = name_node(b)
+                    done = 1
+            else:
+                done = _rename_reads(value, a, b)
+        else:
+            done = _rename_reads(s, a, b)
         counts.used(a, -done)
         counts.used(b, done)
     return True
 
 
 def _replace(stmt, name, value):
-    """Replace the first read of `name` in `stmt` by the expression `value` (the
-    read _rewrite_reads(..., limit=1) replaces, found by _first_read)."""
+    """Replace the first read of `name` in `stmt` (its right-hand side for
+    assignments) by the expression `value`, depth first, left to right (a
+    NodeTransformer's order); return whether there was one."""
     if isinstance(stmt, (gast.Assign, gast.AugAssign)):
         root = stmt.value
         if root.__class__ is _Name:
@@ -499,54 +490,27 @@ def _first_read(n, name):
     return None
 
 
-def _rewrite_reads(stmt, name, make, limit):
-    """Replace reads of `name` in `stmt` (its right-hand side for assignments) by
-    make(node), at most `limit` times (None: all), the first ones depth first, left to
-    right (a NodeTransformer's order; a name's own children are not entered); return
-    how many were replaced."""
-    left = [limit if limit is not None else -1]  # replacements still allowed (-1: any)
-
-    def matches(n):
-        return n.__class__ is _Name and n.id == name and isinstance(n.ctx, _Load)
-
-    def visit(n):
-        # returns as soon as the limit is reached: nothing after would change
-        for field in _CHILD_FIELDS[n.__class__]:
-            value = getattr(n, field, None)
-            if value.__class__ is list:
-                for i, item in enumerate(value):
-                    if matches(item):
-                        value[i] = make(item)
-                        left[0] -= 1
-                        if not left[0]:
-                            return
-                    elif isinstance(item, AST) and item.__class__ is not _Name:
-                        visit(item)
-                        if not left[0]:
-                            return
-            elif matches(value):
-                setattr(n, field, make(value))
-                left[0] -= 1
-                if not left[0]:
-                    return
-            elif isinstance(value, AST) and value.__class__ is not _Name:
-                visit(value)
-                if not left[0]:
-                    return
-
-    start = left[0]
-    if limit == 0:
-        return 0
-    if isinstance(stmt, (gast.Assign, gast.AugAssign)):
-        if matches(stmt.value):
-            stmt.value = make(stmt.value)
-            left[0] -= 1
-        elif stmt.value.__class__ is not _Name:
-            visit(stmt.value)
-    else:
-        visit(stmt)
-    visit = None  # it calls itself through its cell: break the cycle (see _constants)
-    return start - left[0]
+def _rename_reads(n, a, b):
+    """Replace every read of `a` among the nodes under `n` (not `n` itself) by a new
+    read of `b`, a Name's own children not entered; return how many."""
+    done = 0
+    for field in _CHILD_FIELDS[n.__class__]:
+        value = getattr(n, field, None)
+        if value.__class__ is list:
+            for i, item in enumerate(value):
+                if item.__class__ is _Name:
+                    if item.id == a and isinstance(item.ctx, _Load):
+                        value[i] = name_node(b)
+                        done += 1
+                elif isinstance(item, AST):
+                    done += _rename_reads(item, a, b)
+        elif value.__class__ is _Name:
+            if value.id == a and isinstance(value.ctx, _Load):
+                setattr(n, field, name_node(b))
+                done += 1
+        elif isinstance(value, AST):
+            done += _rename_reads(value, a, b)
+    return done
 
 
 def _dead_code(func, pure, counts, blocks):
