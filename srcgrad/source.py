@@ -332,9 +332,25 @@ def _convert(value, convert):
 
 
 def _gast_name(node, convert):
-    new = _made(gast.Name, id=node.id, ctx=convert(node.ctx), annotation=None,
-                type_comment=None)
-    return _located(new, new.__dict__, node)
+    # (the commonest node: _made and _located's steps written out)
+    new = _new_node(_Name)
+    state = new.__dict__
+    state["id"] = node.id
+    ctx = node.ctx
+    context = _CONTEXTS.get(ctx.__class__)  # a context has no fields nor location
+    state["ctx"] = _new_node(context) if context is not None else convert(ctx)
+    state["annotation"] = None
+    state["type_comment"] = None
+    for attr in _NAME_LOCATION:
+        value = getattr(node, attr, _MISSING)
+        if value is not _MISSING:
+            state[attr] = value
+    return new
+
+
+_Name = gast.Name
+_NAME_LOCATION = tuple(a for a in _LOCATION if a in gast.Name._attributes)
+_CONTEXTS = {ast.Load: gast.Load, ast.Store: gast.Store, ast.Del: gast.Del}
 
 
 def _gast_arg(node, convert):
