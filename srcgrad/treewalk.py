@@ -79,6 +79,12 @@ NODE_FIELDS = _fields_table(_ATOM_FIELDS)
 CHILD_FIELDS = _fields_table(_ATOM_FIELDS, _LEAF_FIELDS)
 
 
+# Classes whose child fields (CHILD_FIELDS: Constant's value holds no node; BinOp's
+# left, right; Call's func, args, keywords; Attribute's value) name_nodes and names
+# read directly, in that order: nodes built or parsed always have them.
+_Constant, _BinOp, _Call, _Attribute = gast.Constant, gast.BinOp, gast.Call, gast.Attribute
+
+
 def walk(node):
     # A list read while it grows is a breadth-first queue that is never shifted.
     todo = [node]
@@ -120,7 +126,7 @@ def name_nodes(node):
     found = []
     keep = found.append
     todo = [node]
-    push = todo.append
+    push, extend = todo.append, todo.extend
     table = CHILD_FIELDS
     name_cls = gast.Name
     for node in todo:
@@ -130,6 +136,20 @@ def name_nodes(node):
             annotation = getattr(node, "annotation", None)
             if isinstance(annotation, AST):
                 push(annotation)
+            continue
+        if cls is _Constant:  # the commonest other classes, as in names()
+            continue
+        if cls is _BinOp:
+            push(node.left)
+            push(node.right)
+            continue
+        if cls is _Call:
+            push(node.func)
+            extend(node.args)
+            extend(node.keywords)
+            continue
+        if cls is _Attribute:
+            push(node.value)
             continue
         if isinstance(node, name_cls):  # a subclass of Name
             keep(node)
@@ -186,7 +206,7 @@ def names(node, contexts=None, into=None):
     found = set() if into is None else into
     add = found.add
     todo = [node]
-    push = todo.append
+    push, extend = todo.append, todo.extend
     table = CHILD_FIELDS
     name_cls = gast.Name
     for node in todo:
@@ -197,6 +217,21 @@ def names(node, contexts=None, into=None):
             annotation = getattr(node, "annotation", None)
             if isinstance(annotation, AST):
                 push(annotation)
+            continue
+        # the commonest other classes: their child fields read directly, in order
+        if cls is _Constant:
+            continue
+        if cls is _BinOp:
+            push(node.left)
+            push(node.right)
+            continue
+        if cls is _Call:
+            push(node.func)
+            extend(node.args)
+            extend(node.keywords)
+            continue
+        if cls is _Attribute:
+            push(node.value)
             continue
         if isinstance(node, name_cls) and (  # a subclass of Name
                 contexts is None or isinstance(node.ctx, contexts)):
