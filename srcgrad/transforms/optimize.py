@@ -146,19 +146,49 @@ class _Counts:
         self.add(func)
 
     def _tally(self, node, step):
+        # _node_list's loop with the counting inlined (this walks the whole function):
+        # a name is counted as it is met, an operation is only expanded
         defs, uses, aug = self.defs, self.uses, self.augmented
         foldable = False
-        for n in _node_list(node):
+        todo = [node]
+        push, extend, fields_of = todo.append, todo.extend, _CHILD_FIELDS
+        for n in todo:
             cls = n.__class__
             if cls is _Name:
                 table = uses if isinstance(n.ctx, _Load) else defs
                 table[n.id] = table.get(n.id, 0) + step
+                annotation = getattr(n, "annotation", None)
+                if annotation is not None and isinstance(annotation, AST):
+                    push(annotation)
+            elif cls is _Constant:
+                pass
             elif cls is _BinOp:
-                if not foldable and _number(n.left) and _number(n.right):
+                left, right = n.left, n.right
+                if not foldable and _number(left) and _number(right):
                     foldable = True
-            elif cls is _AugAssign and n.target.__class__ is _Name:
-                uses[n.target.id] = uses.get(n.target.id, 0) + step
-                aug[n.target.id] = aug.get(n.target.id, 0) + step
+                push(left)
+                push(right)
+            elif cls is _Call:
+                push(n.func)
+                extend(n.args)
+                extend(n.keywords)
+            elif cls is _Attribute:
+                push(n.value)
+            elif cls is _Assign:
+                extend(n.targets)
+                push(n.value)
+            else:
+                if cls is _AugAssign and n.target.__class__ is _Name:
+                    uses[n.target.id] = uses.get(n.target.id, 0) + step
+                    aug[n.target.id] = aug.get(n.target.id, 0) + step
+                for field in fields_of[cls]:
+                    value = getattr(n, field, None)
+                    if value.__class__ is list:
+                        for item in value:
+                            if isinstance(item, AST):
+                                push(item)
+                    elif isinstance(value, AST):
+                        push(value)
         if foldable and step > 0:
             self.foldable = True
 
