@@ -31,7 +31,7 @@ from .transforms.shapes import infer_shapes
 from .transforms.specialize import SpecializeInputs, compact
 from .transforms.syntax import name, store_names
 from .transforms.wrt import loop_assigned, select
-from .treewalk import copy_tree, names as names_in
+from .treewalk import names as names_in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,7 +155,7 @@ def read_source(fn):
     src = source_mod.get(fn)
     # normalize rewrites `tree`; the user's tree (select reads it as `original`,
     # specialize and emit as `fun.source.tree`) is only read, so one copy will do
-    tree = copy_tree(src.tree)
+    tree = src.working_copy()
     original = src.tree
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
     return Function(fn, src, tree, original, params, src.names()[0])

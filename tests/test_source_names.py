@@ -1,5 +1,6 @@
 """FunctionSource.names: the identifiers of a function's source and the names it
-assigns, as Namer.for_tree and a walk for Store contexts find them."""
+assigns, as Namer.for_tree and a walk for Store contexts find them; and
+FunctionSource.working_copy: what copy_tree of its tree gives."""
 import linecache
 
 import gast
@@ -53,3 +54,21 @@ def test_names_are_those_of_namer_for_tree_and_of_store_contexts():
     assert {"numpy", "s", "cos", "g", "C", "err", "w", "u", "t"} <= every
     assert {"y", "a", "b", "c", "i", "z", "q", "r", "lam"} <= stored
     assert src.names() is src.names()  # found once
+
+
+def test_working_copy_is_a_copy_of_the_tree():
+    import ast
+
+    from srcgrad.treewalk import copy_tree
+    from test_to_gast import _same
+
+    source.forget()
+    src = source.get(_function())
+    want = copy_tree(src.tree)
+    for _ in range(2):  # the spare conversion first, then a copy
+        got = src.working_copy()
+        _same(want, got)
+        tree_ids = {id(n) for n in ast.walk(src.tree)}
+        assert not any(id(n) in tree_ids for n in ast.walk(got))
+        got.body.clear()  # rewriting the copy leaves the shared tree alone
+        assert src.tree.body
