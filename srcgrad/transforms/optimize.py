@@ -547,6 +547,8 @@ def _dead_code(func, pure, counts, blocks):
     uses = dict(counts.uses)  # as of the start (only reads decide here)
     changed = False
     for owner, field, block in blocks:
+        if not block:  # emptied by _copies: not a block any more (see _blocks)
+            continue
         keep = []
         for s in block:
             if s.__class__ is _Assign:  # (none of the other cases below)
