@@ -32,7 +32,7 @@ from .transforms.shapes import infer_shapes
 from .transforms.specialize import SpecializeInputs, compact
 from .transforms.syntax import name
 from .transforms.wrt import loop_assigned, select
-from .treewalk import copy_tree, names as names_in
+from .treewalk import names as names_in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,16 +156,17 @@ def read_source(fn):
     src = source_mod.get(fn)
     # normalize rewrites `tree`; the user's tree (select reads it as `original`,
     # specialize and emit as `fun.source.tree`) is only read, so one copy will do
-    tree = copy_tree(src.tree)
+    tree = src.working_copy()
     original = src.tree
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
-    return Function(fn, src, tree, original, params, frozenset(Namer.for_tree(tree).taken))
+    return Function(fn, src, tree, original, params, src.names()[0])
 
 
 def context(fun, spec):
     """The naming, helper binding and error context the transforms share."""
     namer = Namer(fun.user_names)  # reserves every name of the user's function
-    helpers = _Helpers(namer, fun.source, _stored(fun.tree, set(fun.params)))
+    # the names the function assigns (its source's: normalize has not run yet)
+    helpers = _Helpers(namer, fun.source, set(fun.params) | fun.source.names()[1])
     return Context(namer, fun.source.filename, fun.source.name, spec.unroll, helpers,
                    fun.source.resolve)
 

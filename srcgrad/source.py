@@ -16,7 +16,7 @@ import weakref
 import gast
 
 from .errors import SourceUnavailableError
-from .treewalk import walk
+from .treewalk import copy_tree, name_nodes, walk
 
 _module_trees = {}
 _code_trees = weakref.WeakKeyDictionary()  # code object -> its verified tree
@@ -34,7 +34,7 @@ class FunctionSource:
     it before changing anything.
     """
 
-    def __init__(self, fn, tree, filename):
+    def __init__(self, fn, tree, filename, spare=None):
         self.fn = fn
         self.tree = tree
         self.filename = filename
@@ -42,6 +42,39 @@ class FunctionSource:
         self.globals = fn.__globals__
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
+        self._names = None
+        self._spare = spare  # see working_copy
+
+    def working_copy(self):
+        """A copy of `tree` to rewrite, what treewalk.copy_tree(tree) gives. After the
+        file was just read, the first call hands over a second conversion of the
+        parsed def made then (cheaper than a copy: no memo, no node read twice)."""
+        spare, self._spare = self._spare, None
+        return spare if spare is not None else copy_tree(self.tree)
+
+    def names(self):
+        """(every identifier in `tree`, as naming.Namer.for_tree reserves them: the
+        ids of its Name nodes, its def and class names and the names its imports
+        bind; the ids of its Name nodes in a Store context), two frozensets found in
+        one walk of the tree, kept here (the tree is not changed)."""
+        if self._names is None:
+            found = name_nodes(self.tree)
+            every = {n.id for n in found}
+            stored = frozenset(n.id for n in found if isinstance(n.ctx, gast.Store))
+            todo = [self.tree]
+            while todo:  # the statements: defs, classes and imports are only there
+                node = todo.pop()
+                if isinstance(node, (gast.FunctionDef, gast.ClassDef)):
+                    every.add(node.name)
+                elif isinstance(node, (gast.Import, gast.ImportFrom)):
+                    for alias in node.names:
+                        every.add(alias.asname or alias.name.split(".")[0])
+                for field in _BLOCK_FIELDS:
+                    block = getattr(node, field, None)
+                    if block.__class__ is list:
+                        todo.extend(block)
+            self._names = frozenset(every), stored
+        return self._names
 
     def resolve(self, name):
         """(found, value) of a free name as seen from inside the function."""
@@ -81,14 +114,14 @@ def get(fn):
     if tree is not None:
         return FunctionSource(fn, tree, filename)
     linecache.checkcache(filename)  # read the file as it is now, then compare below
-    parsed = None
+    parsed = spare = None
     if code.co_name == "<lambda>":
         tree = _lambda_tree(fn, code, filename)
     else:
-        tree, parsed = _def_tree(fn, code, filename)
+        tree, parsed, spare = _def_tree(fn, code, filename)
     _check_current(fn, code, filename, parsed)
     _code_trees[code] = tree
-    return FunctionSource(fn, tree, filename)
+    return FunctionSource(fn, tree, filename, spare)
 
 
 def forget():
@@ -169,8 +202,9 @@ def _unavailable(fn, filename, lineno):
 
 
 def _def_tree(fn, code, filename):
-    """(the def's gast tree, (key, the file's parsed module) for _check_current, or None
-    when the def was read by inspect)."""
+    """(the def's gast tree, (key, the file's parsed module) for _check_current or
+    None, a second conversion of the def for FunctionSource.working_copy or None),
+    the Nones when the def was read by inspect."""
     # The def is found in the file's parsed module (what _check_current compiles
     # next) by its first line and name: no tokenizing of the file to find the block's
     # end (inspect.getblock) and no second parse; its nodes carry the file's lines
@@ -179,9 +213,10 @@ def _def_tree(fn, code, filename):
     module = _file_ast(key, lines) if lines else None
     node = _find_def(module, code) if module is not None else None
     if node is not None:
-        tree = to_gast(node)
+        tree, spare = to_gast(node), to_gast(node)
         tree.decorator_list = []
-        return tree, (key, module)
+        spare.decorator_list = []
+        return tree, (key, module), spare
     try:  # of the code object: inspect would follow a decorator's __wrapped__
         lines, start = inspect.getsourcelines(code)
     except (OSError, TypeError):
@@ -202,7 +237,7 @@ def _def_tree(fn, code, filename):
     if indent:
         _shift_columns(tree, indent)
     tree.decorator_list = []
-    return tree, None
+    return tree, None, None
 
 
 def _find_def(module, code):
@@ -307,9 +342,25 @@ def _convert(value, convert):
 
 
 def _gast_name(node, convert):
-    new = _made(gast.Name, id=node.id, ctx=convert(node.ctx), annotation=None,
-                type_comment=None)
-    return _located(new, new.__dict__, node)
+    # (the commonest node: _made and _located's steps written out)
+    new = _new_node(_Name)
+    state = new.__dict__
+    state["id"] = node.id
+    ctx = node.ctx
+    context = _CONTEXTS.get(ctx.__class__)  # a context has no fields nor location
+    state["ctx"] = _new_node(context) if context is not None else convert(ctx)
+    state["annotation"] = None
+    state["type_comment"] = None
+    for attr in _NAME_LOCATION:
+        value = getattr(node, attr, _MISSING)
+        if value is not _MISSING:
+            state[attr] = value
+    return new
+
+
+_Name = gast.Name
+_NAME_LOCATION = tuple(a for a in _LOCATION if a in gast.Name._attributes)
+_CONTEXTS = {ast.Load: gast.Load, ast.Store: gast.Store, ast.Del: gast.Del}
 
 
 def _gast_arg(node, convert):

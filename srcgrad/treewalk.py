@@ -79,6 +79,12 @@ NODE_FIELDS = _fields_table(_ATOM_FIELDS)
 CHILD_FIELDS = _fields_table(_ATOM_FIELDS, _LEAF_FIELDS)
 
 
+# Classes whose child fields (CHILD_FIELDS: Constant's value holds no node; BinOp's
+# left, right; Call's func, args, keywords; Attribute's value) name_nodes and names
+# read directly, in that order: nodes built or parsed always have them.
+_Constant, _BinOp, _Call, _Attribute = gast.Constant, gast.BinOp, gast.Call, gast.Attribute
+
+
 def walk(node):
     # A list read while it grows is a breadth-first queue that is never shifted.
     todo = [node]
@@ -120,7 +126,7 @@ def name_nodes(node):
     found = []
     keep = found.append
     todo = [node]
-    push = todo.append
+    push, extend = todo.append, todo.extend
     table = CHILD_FIELDS
     name_cls = gast.Name
     for node in todo:
@@ -131,11 +137,51 @@ def name_nodes(node):
             if isinstance(annotation, AST):
                 push(annotation)
             continue
+        if cls is _Constant:  # the commonest other classes, as in names()
+            continue
+        if cls is _BinOp:
+            push(node.left)
+            push(node.right)
+            continue
+        if cls is _Call:
+            push(node.func)
+            extend(node.args)
+            extend(node.keywords)
+            continue
+        if cls is _Attribute:
+            push(node.value)
+            continue
         if isinstance(node, name_cls):  # a subclass of Name
             keep(node)
         fields = table.get(cls)
         if fields is None:
             fields = table[cls]
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+    return found
+
+
+def child_nodes(node):
+    """The nodes under `node` (itself included) in `walk`'s order, but for contexts
+    and operators (CHILD_FIELDS), as a list. They have no children: leaving them out
+    changes no other node's place in the order."""
+    found = [node]
+    push = found.append
+    table = CHILD_FIELDS
+    for node in found:  # a list read while it grows: the breadth-first queue
+        fields = table.get(node.__class__)
+        if fields is None:
+            fields = table[node.__class__]
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
@@ -160,7 +206,7 @@ def names(node, contexts=None, into=None):
     found = set() if into is None else into
     add = found.add
     todo = [node]
-    push = todo.append
+    push, extend = todo.append, todo.extend
     table = CHILD_FIELDS
     name_cls = gast.Name
     for node in todo:
@@ -171,6 +217,21 @@ def names(node, contexts=None, into=None):
             annotation = getattr(node, "annotation", None)
             if isinstance(annotation, AST):
                 push(annotation)
+            continue
+        # the commonest other classes: their child fields read directly, in order
+        if cls is _Constant:
+            continue
+        if cls is _BinOp:
+            push(node.left)
+            push(node.right)
+            continue
+        if cls is _Call:
+            push(node.func)
+            extend(node.args)
+            extend(node.keywords)
+            continue
+        if cls is _Attribute:
+            push(node.value)
             continue
         if isinstance(node, name_cls) and (  # a subclass of Name
                 contexts is None or isinstance(node.ctx, contexts)):
@@ -193,6 +254,16 @@ def names(node, contexts=None, into=None):
     return found
 
 
+# gast's node classes, whose constructor called without arguments (as deepcopy and
+# _copy call it) sets nothing: _copy makes their nodes with AST.__new__ alone, which
+# skips a Python-level call per node
+_create_node = gast.Name.__init__.__code__
+_BLANK_INIT = frozenset(
+    c for c in vars(gast).values() if isinstance(c, type) and issubclass(c, AST)
+    and getattr(c.__init__, "__code__", None) is _create_node)
+_new_node = AST.__new__
+
+
 def copy_tree(node, memo=None):
     if type(node) in _ATOMS:
         return node
@@ -213,7 +284,8 @@ def _copy(value, memo, keep):
         return done
     cls = type(value)
     if isinstance(value, AST):
-        new = cls()  # as deepcopy rebuilds a node: called without arguments
+        # as deepcopy rebuilds a node: called without arguments
+        new = _new_node(cls) if cls in _BLANK_INIT else cls()
         memo[key] = new
         keep.append(value)
         state = new.__dict__

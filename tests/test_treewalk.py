@@ -56,3 +56,17 @@ def test_name_nodes_are_the_name_nodes_of_a_walk_in_order():
     for tree in _trees():
         want = [id(n) for n in ast.walk(tree) if isinstance(n, gast.Name)]
         assert [id(n) for n in treewalk.name_nodes(tree)] == want
+
+
+def test_child_nodes_are_a_walk_without_contexts_and_operators_in_order():
+    leaves = (gast.expr_context, gast.operator, gast.unaryop, gast.cmpop, gast.boolop)
+    for tree in _trees():
+        want = [id(n) for n in ast.walk(tree) if not isinstance(n, leaves)]
+        assert [id(n) for n in treewalk.child_nodes(tree)] == want
+
+
+def test_copy_tree_keeps_each_node_s_attribute_order():
+    for tree in _trees():
+        got, want = treewalk.copy_tree(tree), copy.deepcopy(tree)
+        assert [list(vars(n)) for n in ast.walk(got)] == \
+            [list(vars(n)) for n in ast.walk(want)]

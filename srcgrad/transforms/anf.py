@@ -53,11 +53,11 @@ class ANormalForm:
         return out
 
     def stmt(self, s):
-        method = getattr(self, "stmt_" + type(s).__name__, None)
+        method = _method(_STMT_METHODS, "stmt_", type(s))
         if method is None:
             raise self.ctx.error(f"`{type(s).__name__}` statements are not supported", s)
         out = []
-        result = method(s, out)
+        result = method(self, s, out)
         if result is not None:
             out.extend(result if isinstance(result, list) else [result])
         placed = self.placed
@@ -337,16 +337,17 @@ class ANormalForm:
         return name(tmp)
 
     def is_global_path(self, expr):
+        if not isinstance(expr, gast.Attribute):  # (tested first: the cheaper test)
+            return False
         path = dotted_path(expr)
-        return path is not None and isinstance(expr, gast.Attribute) and \
-            path.split(".")[0] not in self.locals
+        return path is not None and path.split(".")[0] not in self.locals
 
     def operation(self, expr, out):
         """Normalize `expr` into one operation over atoms (or an atom)."""
-        method = getattr(self, "expr_" + type(expr).__name__, None)
+        method = _method(_EXPR_METHODS, "expr_", type(expr))
         if method is None:
             return self.opaque(expr)
-        return method(expr, out)
+        return method(self, expr, out)
 
     def opaque(self, expr):
         # Expressions srcgrad does not decompose (f-strings, dicts, comprehensions...)
@@ -454,6 +455,18 @@ class ANormalForm:
         if any(isinstance(x, gast.Starred) for x in e.elts):
             return self.opaque(e)
         return gast.List(elts=[self.atom(x, out) for x in e.elts], ctx=gast.Load())
+
+
+# node class -> ANormalForm's method for it (or None), found by name once per class
+_STMT_METHODS, _EXPR_METHODS = {}, {}
+
+
+def _method(table, prefix, cls):
+    try:
+        return table[cls]
+    except KeyError:
+        method = table[cls] = getattr(ANormalForm, prefix + cls.__name__, None)
+        return method
 
 
 def _count_stmts(stmts):

@@ -46,13 +46,14 @@ _HINTS = {
 
 
 def check_supported(tree, ctx, nodes=None):
-    """`nodes`: the nodes of `tree` in walk's order (walked here if not given)."""
+    """`nodes`: the nodes of `tree` in walk's order (walked here if not given;
+    contexts and operators may be left out)."""
     if isinstance(tree, gast.AsyncFunctionDef):
         raise ctx.error(_UNSUPPORTED[gast.AsyncFunctionDef], tree)
     for node in (nodes if nodes is not None else walk(tree)):
-        if node is tree:
-            continue
         kind = type(node)
+        if kind not in _CHECKED or node is tree:  # most nodes: one test
+            continue
         if kind in _UNSUPPORTED:
             raise ctx.error(_UNSUPPORTED[kind], node, hint=_HINTS.get(kind))
         if kind in _UNSUPPORTED_EXPR:
@@ -68,6 +69,10 @@ def check_supported(tree, ctx, nodes=None):
             raise ctx.error("`else` clauses on loops are not supported", node.orelse[0])
 
 
+# the classes check_supported looks at
+_CHECKED = frozenset(set(_UNSUPPORTED) | set(_UNSUPPORTED_EXPR) |
+                     {gast.FunctionDef, gast.Lambda, gast.While, gast.For})
+
 # the statements check_aliasing links names in, and those that may update in place
 _LINKING = frozenset((gast.Assign, gast.For, gast.While))
 _MUTATING = frozenset((gast.Assign, gast.AugAssign))
@@ -77,7 +82,8 @@ _VIEW_METHODS = {"T", "reshape", "ravel", "transpose", "view", "swapaxes", "sque
 
 def check_aliasing(tree, ctx, nodes=None):
     """Refuse in-place updates of an array that another local name also refers to
-    (`nodes`: the nodes of `tree` in walk's order, walked here if not given).
+    (`nodes`: the nodes of `tree` in walk's order, walked here if not given;
+    contexts and operators may be left out).
 
     `z = y; z += 1` changes y too in NumPy; srcgrad reads `z += e` as `z = z + e` and
     tracks values, not objects, so such a program would get a silently wrong gradient.

@@ -33,14 +33,15 @@ from .anf import ANormalForm
 from .constructs import check_aliasing, check_supported
 from .context import Context
 from .jumps import JumpsToFlags
-from .syntax import const, located, store_names
-from ..treewalk import walk
+from .syntax import STORES, const, located
+from ..treewalk import child_nodes, names
 
 __all__ = ["Context", "normalize"]
 
 
 def normalize(tree, ctx):
-    nodes = list(walk(tree))  # both checks read every node: walked once
+    # both checks read every node but contexts and operators: walked once
+    nodes = child_nodes(tree)
     check_supported(tree, ctx, nodes)
     check_aliasing(tree, ctx, nodes)
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
@@ -49,7 +50,9 @@ def normalize(tree, ctx):
     if tree.args.kwarg is not None:
         params.append(tree.args.kwarg.id)
     body = JumpsToFlags(ctx).function_body(tree.body)
-    locals_ = set(params) | set().union(*(store_names(s) for s in body)) if body else set(params)
+    locals_ = set(params)
+    for s in body:  # (store_names of each statement, into one set)
+        names(s, STORES, into=locals_)
     tree.body = ANormalForm(ctx, locals_).block(body)
     if not tree.body or not isinstance(tree.body[-1], gast.Return):
         ret = gast.Return(value=const(None))

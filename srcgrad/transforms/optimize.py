@@ -15,22 +15,48 @@ import gast
 
 from .markers import Fixpoint, annotate, note
 from .syntax import name as name_node
-from ..treewalk import CHILD_FIELDS as _CHILD_FIELDS, walk
+from ..treewalk import CHILD_FIELDS as _CHILD_FIELDS
 
 _Name, _Load, _AugAssign, _BinOp = gast.Name, gast.Load, gast.AugAssign, gast.BinOp
+_Constant, _Call, _Attribute, _Assign = gast.Constant, gast.Call, gast.Attribute, gast.Assign
 # the traversals below read only the fields that can hold a name, a call or a
 # statement (treewalk.CHILD_FIELDS)
 
 
-def _nodes(node):
+def _node_list(node):
     """Every node under `node` that can hold a name (operators and contexts left out),
-    in no particular order: for tallies, where order does not matter."""
-    stack = [node]
-    pop, push = stack.pop, stack.append
-    while stack:
-        n = pop()
-        yield n
-        for field in _CHILD_FIELDS[n.__class__]:
+    as a list in no particular order: for tallies, where order does not matter. The
+    commonest classes of generated code read their child fields directly (a
+    generated tree is printed and compiled, so their fields are all there); any
+    other class reads its treewalk.CHILD_FIELDS."""
+    out = [node]
+    push, extend, fields_of = out.append, out.extend, _CHILD_FIELDS
+    for n in out:  # a list read while it grows: the nodes still to expand
+        cls = n.__class__
+        if cls is _Name:
+            annotation = getattr(n, "annotation", None)
+            if annotation is not None and isinstance(annotation, AST):
+                push(annotation)
+            continue
+        if cls is _Constant:
+            continue
+        if cls is _BinOp:
+            push(n.left)
+            push(n.right)
+            continue
+        if cls is _Call:
+            push(n.func)
+            extend(n.args)
+            extend(n.keywords)
+            continue
+        if cls is _Attribute:
+            push(n.value)
+            continue
+        if cls is _Assign:
+            extend(n.targets)
+            push(n.value)
+            continue
+        for field in fields_of[cls]:
             value = getattr(n, field, None)
             if value.__class__ is list:
                 for item in value:
@@ -38,6 +64,7 @@ def _nodes(node):
                         push(item)
             elif isinstance(value, AST):
                 push(value)
+    return out
 
 
 def optimize(func, pure, keep=frozenset()):
@@ -45,9 +72,13 @@ def optimize(func, pure, keep=frozenset()):
     counts = _Counts(func)
     annotate(func, Fixpoint(False))
     for _ in range(20):
-        rewritten = _substitute(func, keep, counts) | _copies(func, keep, counts)
+        # the blocks stay those of the round's start until _dead_code, which makes
+        # them anew: the rewrites before it delete plain assignments only
+        blocks = _blocks(func)
+        rewritten = _substitute(func, keep, counts, blocks) | \
+            _copies(func, keep, counts, blocks)
         propagated = _constants(func, keep, counts)
-        if not (rewritten | propagated | _dead_code(func, pure, counts)):
+        if not (rewritten | propagated | _dead_code(func, pure, counts, blocks)):
             # a round that changed nothing: a new run on this func would decide the
             # same (the tallies are exact) and change nothing either
             annotate(func, Fixpoint(True))
@@ -115,28 +146,51 @@ class _Counts:
         self.add(func)
 
     def _tally(self, node, step):
+        # _node_list's loop with the counting inlined (this walks the whole function):
+        # a name is counted as it is met, an operation is only expanded
         defs, uses, aug = self.defs, self.uses, self.augmented
-        stack = [node]  # _nodes(node), inlined: this walks the whole function once
-        pop, push, fields_of = stack.pop, stack.append, _CHILD_FIELDS
-        while stack:
-            n = pop()
+        foldable = False
+        todo = [node]
+        push, extend, fields_of = todo.append, todo.extend, _CHILD_FIELDS
+        for n in todo:
             cls = n.__class__
             if cls is _Name:
                 table = uses if isinstance(n.ctx, _Load) else defs
                 table[n.id] = table.get(n.id, 0) + step
-            elif cls is _AugAssign and n.target.__class__ is _Name:
-                uses[n.target.id] = uses.get(n.target.id, 0) + step
-                aug[n.target.id] = aug.get(n.target.id, 0) + step
-            elif cls is _BinOp and step > 0 and _number(n.left) and _number(n.right):
-                self.foldable = True
-            for field in fields_of[cls]:
-                value = getattr(n, field, None)
-                if value.__class__ is list:
-                    for item in value:
-                        if isinstance(item, AST):
-                            push(item)
-                elif isinstance(value, AST):
-                    push(value)
+                annotation = getattr(n, "annotation", None)
+                if annotation is not None and isinstance(annotation, AST):
+                    push(annotation)
+            elif cls is _Constant:
+                pass
+            elif cls is _BinOp:
+                left, right = n.left, n.right
+                if not foldable and _number(left) and _number(right):
+                    foldable = True
+                push(left)
+                push(right)
+            elif cls is _Call:
+                push(n.func)
+                extend(n.args)
+                extend(n.keywords)
+            elif cls is _Attribute:
+                push(n.value)
+            elif cls is _Assign:
+                extend(n.targets)
+                push(n.value)
+            else:
+                if cls is _AugAssign and n.target.__class__ is _Name:
+                    uses[n.target.id] = uses.get(n.target.id, 0) + step
+                    aug[n.target.id] = aug.get(n.target.id, 0) + step
+                for field in fields_of[cls]:
+                    value = getattr(n, field, None)
+                    if value.__class__ is list:
+                        for item in value:
+                            if isinstance(item, AST):
+                                push(item)
+                    elif isinstance(value, AST):
+                        push(value)
+        if foldable and step > 0:
+            self.foldable = True
 
     def add(self, node):
         self._tally(node, 1)
@@ -190,30 +244,42 @@ def _params(func):
     return {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
 
 
-def _substitute(func, keep, counts):
+def _substitute(func, keep, counts, blocks):
     """`t = e; <next statement using t once>` -> the next statement using e, when t is
     defined once and used once in the whole function."""
-    defs, uses = counts.snapshot()
+    # The live tallies decide: a substitution changes only the counts of its own t,
+    # whose one definition it deletes (the snapshot of the start would read the same)
+    defs, uses = counts.defs, counts.uses
     params = _params(func)
     changed = False
-    for owner, field, block in _blocks(func):
-        i = 0
-        while i < len(block) - 1:
-            s, nxt = block[i], block[i + 1]
-            if nxt.__class__ in _INTO and _simple_target(s):
+    into, assign_cls, name_cls = _INTO, _Assign, _Name  # (locals: read per statement)
+    for owner, field, block in blocks:
+        # the pairs (s, nxt) in order; when s goes, nxt is paired with the statement
+        # after it. The kept statements are collected and put back in one go (a
+        # `del` per substitution would move the rest of a long block each time).
+        kept = []
+        s = block[0]
+        for k in range(1, len(block)):
+            nxt = block[k]
+            if nxt.__class__ in into and s.__class__ is assign_cls and \
+                    len(s.targets) == 1 and s.targets[0].__class__ is name_cls:
                 t = s.targets[0].id
                 # (_replace finds t's one read or changes nothing)
-                if defs.get(t) == 1 and uses.get(t) == 1 and t not in params and \
+                if uses.get(t) == 1 and defs.get(t) == 1 and t not in params and \
                         t not in keep and _replace(nxt, t, s.value):
                     # e moves from s into nxt: one read and the definition of t go
                     counts.used(t, -1)
                     counts.defined(t, -1)
                     if _number(s.value):  # it may now be an operand next to a number
                         counts.foldable = True
-                    del block[i]
-                    changed = True
+                    s = nxt
                     continue
-            i += 1
+            kept.append(s)
+            s = nxt
+        kept.append(s)
+        if len(kept) < len(block):
+            block[:] = kept
+            changed = True
     return changed
 
 
@@ -234,15 +300,28 @@ def _constants(func, keep, counts):
     defs = counts.defs  # (only reads change below)
     augmented = {k for k, v in counts.augmented.items() if v > 0}
     values = {}
-    for s in func.body:
-        if _simple_target(s) and _number(s.value) and defs.get(s.targets[0].id) == 1 \
+    first = None  # the index of the first statement defining one of them
+    for k, s in enumerate(func.body):
+        if s.__class__ is _Assign and s.value.__class__ is _Constant and \
+                _simple_target(s) and _number(s.value) and defs.get(s.targets[0].id) == 1 \
                 and s.targets[0].id not in keep and s.targets[0].id not in augmented:
             values[s.targets[0].id] = s.value.value
+            if first is None:
+                first = k
     uses = counts.uses
-    if not counts.foldable and not any(uses.get(n, 0) > 0 for n in values):
+    reads = sum(max(uses.get(n, 0), 0) for n in values)
+    foldable = counts.foldable
+    if not foldable and not reads:
         return False
     counts.foldable = False
     changed = [False]
+    # Without new arithmetic on numbers, the walk starts at the first definition of
+    # a name in `values` and stops after the last read (the tallies are exact):
+    # nothing outside would change. The BinOps holding that read are still folded,
+    # on the way back up. Reads before that definition (not in generated code) are
+    # found by a walk of the whole function after it, which changes nothing of
+    # what was walked already (a fold that failed fails again).
+    left = [reads if not foldable else -1]
 
     def fold(n):
         """`n` after its children are visited: a number for arithmetic on numbers."""
@@ -263,17 +342,24 @@ def _constants(func, keep, counts):
             if n.id in values and isinstance(n.ctx, _Load):
                 changed[0] = True
                 uses[n.id] -= 1
+                left[0] -= 1
                 return gast.Constant(value=values[n.id], kind=None)
             return n
+        if n.__class__ is _Constant:
+            return n  # (no node inside)
         visit(n)
         return fold(n) if n.__class__ is _BinOp else n
 
     def visit(n):
         """Rewrite the children of `n` in place, depth first, left to right."""
         for field in _CHILD_FIELDS[n.__class__]:
+            if not left[0]:
+                return
             value = getattr(n, field, None)
             if value.__class__ is list:
                 for i, item in enumerate(value):
+                    if not left[0]:
+                        return
                     if isinstance(item, AST):
                         new = child(item)
                         if new is not item:
@@ -282,7 +368,15 @@ def _constants(func, keep, counts):
                 new = child(value)
                 if new is not value:
                     setattr(n, field, new)
-    visit(func)
+    if foldable:
+        visit(func)
+    else:
+        for s in func.body[first:]:  # (a statement is never replaced: see child)
+            if not left[0]:
+                break
+            visit(s)
+        if left[0]:
+            visit(func)
     # child and visit call each other through their cells: a reference cycle, which
     # the paused garbage collector would free only after the compile (clearing one
     # cell breaks it)
@@ -298,26 +392,31 @@ def _number(node):
     return node.__class__ is gast.Constant and type(node.value) in (int, float)
 
 
-def _copies(func, keep, counts):
+def _copies(func, keep, counts, blocks):
     """Copy propagation inside a block: after `a = b`, read `b` for `a` while `b` is
     unchanged; the copy goes when no read of `a` is left. Self-copies `a = a` go."""
     defs, uses = counts.snapshot()
     params = _params(func)
     changed = False
-    for owner, field, block in _blocks(func):
-        i = 0
-        while i < len(block):
+    for owner, field, block in blocks:
+        # a copy that goes is left in place until the block is done (a `del` per
+        # copy would move the rest of a long block each time): _propagate reads only
+        # the statements after it, and the kept ones are put back in one go
+        gone = []
+        for i in range(len(block)):
             s = block[i]
-            if _simple_target(s) and s.value.__class__ is _Name:
+            if s.__class__ is _Assign and s.value.__class__ is _Name and \
+                    _simple_target(s):
                 a, b = s.targets[0].id, s.value.id
                 if a == b or (defs.get(a) == 1 and a not in params and a not in keep and
                               _propagate(block, i + 1, a, b, uses.get(a, 0), counts)):
                     counts.defined(a, -1)  # the copy goes: its definition and read
                     counts.used(b, -1)
-                    del block[i]
-                    changed = True
-                    continue
-            i += 1
+                    gone.append(i)
+        if gone:
+            gone = set(gone)
+            block[:] = [s for i, s in enumerate(block) if i not in gone]
+            changed = True
     return changed
 
 
@@ -328,13 +427,13 @@ def _propagate(block, start, a, b, n_uses, counts):
     seen = 0
     for k in range(start, len(block)):
         s = block[k]
-        if _simple_target(s) and s.targets[0].id == b and s.value.__class__ is _Name \
-                and s.value.id == a:
+        if s.__class__ is _Assign and s.value.__class__ is _Name and \
+                s.value.id == a and _simple_target(s) and s.targets[0].id == b:
             plan.append(s)  # `b = a` keeps b's value: it becomes `b = b` and goes
             seen += 1
             continue
         reads, writes_b = 0, False
-        for n in _nodes(s):
+        for n in _node_list(s):
             if n.__class__ is _Name:
                 if isinstance(n.ctx, _Load):
                     if n.id == a:
@@ -355,68 +454,110 @@ def _propagate(block, start, a, b, n_uses, counts):
     if seen != n_uses:
         return False
 
-    for s in plan:
-        done = _rewrite_reads(s, a, lambda n: name_node(b), limit=None)
+    for s in plan:  # (an assignment's reads on its right-hand side only)
+        if isinstance(s, (gast.Assign, gast.AugAssign)):
+            value = s.value
+            if value.__class__ is _Name:
+                done = 0
+                if value.id == a and isinstance(value.ctx, _Load):
+                    s.value = name_node(b)
+                    done = 1
+            else:
+                done = _rename_reads(value, a, b)
+        else:
+            done = _rename_reads(s, a, b)
         counts.used(a, -done)
         counts.used(b, done)
     return True
 
 
 def _replace(stmt, name, value):
-    """Replace the first read of `name` in `stmt` by the expression `value`."""
-    return _rewrite_reads(stmt, name, lambda n: value, limit=1) > 0
-
-
-def _rewrite_reads(stmt, name, make, limit):
-    """Replace reads of `name` in `stmt` (its right-hand side for assignments) by
-    make(node), at most `limit` times, the first ones depth first, left to right (a
-    NodeTransformer's order; a name's own children are not entered); return how many
-    were replaced."""
-    count = 0
-
-    def matches(n):
-        return n.__class__ is _Name and n.id == name and isinstance(n.ctx, _Load) and \
-            (limit is None or count < limit)
-
-    def visit(n):
-        nonlocal count
-        for field in _CHILD_FIELDS[n.__class__]:
-            value = getattr(n, field, None)
-            if value.__class__ is list:
-                for i, item in enumerate(value):
-                    if matches(item):
-                        value[i] = make(item)
-                        count += 1
-                    elif isinstance(item, AST) and item.__class__ is not _Name:
-                        visit(item)
-            elif matches(value):
-                setattr(n, field, make(value))
-                count += 1
-            elif isinstance(value, AST) and value.__class__ is not _Name:
-                visit(value)
-
+    """Replace the first read of `name` in `stmt` (its right-hand side for
+    assignments) by the expression `value`, depth first, left to right (a
+    NodeTransformer's order); return whether there was one."""
     if isinstance(stmt, (gast.Assign, gast.AugAssign)):
-        if matches(stmt.value):
-            stmt.value = make(stmt.value)
-            count += 1
-        elif stmt.value.__class__ is not _Name:
-            visit(stmt.value)
+        root = stmt.value
+        if root.__class__ is _Name:
+            if root.id == name and isinstance(root.ctx, _Load):
+                stmt.value = value
+                return True
+            return False
     else:
-        visit(stmt)
-    visit = None  # it calls itself through its cell: break the cycle (see _constants)
-    return count
+        root = stmt
+    where = _first_read(root, name)
+    if where is None:
+        return False
+    holder, key = where
+    if holder.__class__ is list:
+        holder[key] = value
+    else:
+        setattr(holder, key, value)
+    return True
 
 
-def _dead_code(func, pure, counts):
-    defs, uses = counts.snapshot()
+def _first_read(n, name):
+    """(list, index) or (node, field) of the first read of `name` among the nodes
+    under `n` (not `n` itself), depth first, left to right, a Name's own children
+    not entered; None if there is none."""
+    for field in _CHILD_FIELDS[n.__class__]:
+        value = getattr(n, field, None)
+        if value.__class__ is list:
+            for i, item in enumerate(value):
+                if item.__class__ is _Name:
+                    if item.id == name and isinstance(item.ctx, _Load):
+                        return value, i
+                elif isinstance(item, AST):
+                    found = _first_read(item, name)
+                    if found is not None:
+                        return found
+        elif value.__class__ is _Name:
+            if value.id == name and isinstance(value.ctx, _Load):
+                return n, field
+        elif isinstance(value, AST):
+            found = _first_read(value, name)
+            if found is not None:
+                return found
+    return None
+
+
+def _rename_reads(n, a, b):
+    """Replace every read of `a` among the nodes under `n` (not `n` itself) by a new
+    read of `b`, a Name's own children not entered; return how many."""
+    done = 0
+    for field in _CHILD_FIELDS[n.__class__]:
+        value = getattr(n, field, None)
+        if value.__class__ is list:
+            for i, item in enumerate(value):
+                if item.__class__ is _Name:
+                    if item.id == a and isinstance(item.ctx, _Load):
+                        value[i] = name_node(b)
+                        done += 1
+                elif isinstance(item, AST):
+                    done += _rename_reads(item, a, b)
+        elif value.__class__ is _Name:
+            if value.id == a and isinstance(value.ctx, _Load):
+                setattr(n, field, name_node(b))
+                done += 1
+        elif isinstance(value, AST):
+            done += _rename_reads(value, a, b)
+    return done
+
+
+def _dead_code(func, pure, counts, blocks):
+    uses = dict(counts.uses)  # as of the start (only reads decide here)
     changed = False
-    for owner, field, block in list(_blocks(func)):
+    for owner, field, block in blocks:
+        if not block:  # emptied by _copies: not a block any more (see _blocks)
+            continue
         keep = []
         for s in block:
-            if _simple_target(s) and uses.get(s.targets[0].id, 0) == 0 and \
-                    _is_pure(s.value, pure):
-                changed = True
-                counts.remove(s)
+            if s.__class__ is _Assign:  # (none of the other cases below)
+                if len(s.targets) == 1 and s.targets[0].__class__ is _Name and \
+                        uses.get(s.targets[0].id, 0) == 0 and _is_pure(s.value, pure):
+                    changed = True
+                    counts.remove(s)
+                    continue
+                keep.append(s)
                 continue
             if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name) and \
                     uses.get(s.target.id, 0) == 1 and _is_pure(s.value, pure):
@@ -437,7 +578,7 @@ def _dead_code(func, pure, counts):
 
 
 def _is_pure(expr, pure):
-    for node in walk(expr):
-        if isinstance(node, gast.Call) and not pure(node):
+    for node in _node_list(expr):
+        if isinstance(node, _Call) and not pure(node):
             return False
     return True

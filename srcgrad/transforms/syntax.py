@@ -114,23 +114,53 @@ def located(node, origin):
         where = {"lineno": lineno, "col_offset": getattr(origin, "col_offset", 0),
                  "end_lineno": getattr(origin, "end_lineno", lineno),
                  "end_col_offset": getattr(origin, "end_col_offset", 0)}
-        # treewalk.walk's visit (the same nodes), as a loop: no generator step per node
+        # treewalk.walk's nodes (in another order, which does not matter here), as a
+        # loop: no generator step per node. The commonest classes of built code read
+        # their node fields directly (they always have them); the others read theirs
+        # from NODE_FIELDS.
         todo = [node]
-        push = todo.append
+        push, extend = todo.append, todo.extend
         table = NODE_FIELDS
-        name_cls = _Name
         for n in todo:
             state = n.__dict__
             if state.get("lineno") is None:
                 state.update(where)
             cls = n.__class__
-            if cls is name_cls:  # the commonest node: its two node fields
+            if cls is _Name:  # its two node fields: a context, an annotation or None
                 ctx = state.get("ctx")
-                if isinstance(ctx, AST):
+                if ctx.__class__ in _LEAVES:  # (no node inside: done here)
+                    inner = ctx.__dict__
+                    if inner.get("lineno") is None:
+                        inner.update(where)
+                elif isinstance(ctx, AST):
                     push(ctx)
                 annotation = state.get("annotation")
-                if isinstance(annotation, AST):
+                if annotation is not None and isinstance(annotation, AST):
                     push(annotation)
+                continue
+            if cls is _Constant or cls in _LEAVES:
+                continue
+            if cls is _Call:
+                push(state["func"])
+                extend(state["args"])
+                keywords = state.get("keywords")
+                if keywords:
+                    extend(keywords)
+                continue
+            if cls is _BinOp:
+                push(state["left"])
+                op = state["op"].__dict__  # an operator: no node inside
+                if op.get("lineno") is None:
+                    op.update(where)
+                push(state["right"])
+                continue
+            if cls is _Attribute:
+                push(state["value"])
+                push(state["ctx"])
+                continue
+            if cls is _Assign:
+                extend(state["targets"])
+                push(state["value"])
                 continue
             fields = table.get(cls)
             if fields is None:
@@ -146,6 +176,11 @@ def located(node, origin):
     return node
 
 
+# contexts and operators: no node inside
+_LEAVES = frozenset(c for c in vars(gast).values() if isinstance(c, type) and issubclass(
+    c, (gast.expr_context, gast.operator, gast.unaryop, gast.cmpop, gast.boolop)))
+
+
 def clone(node):
     return copy_tree(node)
 
@@ -156,10 +191,10 @@ def load_names(node):
 
 
 def store_names(node):
-    return names(node, _STORES)
+    return names(node, STORES)
 
 
-_STORES = (gast.Store, gast.Param)
+STORES = (gast.Store, gast.Param)  # the contexts of the names a node assigns
 
 
 def all_names(node):
