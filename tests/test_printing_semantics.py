@@ -542,7 +542,7 @@ def _is_number(node):
 
 class _Normal(ast.NodeTransformer):
     """What a text cannot show: a negative number is a minus sign on a literal, a
-    complex one a sum, or a call (see codegen.number_text); JoinedStr parts that are
+    complex one a sum, or a call (see literals.number_text); JoinedStr parts that are
     adjacent strings are one; a NumPy scalar constant is written as a call, as is
     an empty set (`{1}.__class__()`), and an
     f-string astor cannot write as a sum of the str.format calls it stands for. And a
