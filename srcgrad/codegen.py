@@ -11,12 +11,13 @@ lines; the printed text is never edited afterwards, so string constants stay int
 `build` also records, for each generated line, the user's line it came from, which
 `locate` uses to give a RuntimeRefusal raised inside generated code the user's place.
 The pipeline prints with `printer.Printer`, which writes this module's text (astor's)
-straight from the gast tree and hands astor what it cannot be sure of.
+straight from the gast tree and hands astor what it cannot be sure of. Both write
+numbers, tuple constants and f-strings with `literals`' texts where astor's would
+mean another value.
 """
 import ast
 import itertools
 import linecache
-import math
 import sys
 import types
 import weakref
@@ -24,6 +25,8 @@ import weakref
 import astor
 import gast
 
+from .literals import NUMBERS as _NUMBERS, format_pieces as _format_pieces
+from .literals import number_text, reads_back as _reads_back, tuple_text
 from .transforms.markers import OriginLine, note
 from .transforms.optimize import fill_empty_blocks
 
@@ -54,16 +57,53 @@ class _Printer(astor.SourceGenerator):
         super().visit_Expr(node)
 
     def visit_Constant(self, node):
-        # A negative number is a unary minus to Python's grammar: where its parent
-        # binds tighter (the base of a power), astor would write `-2.0 ** 2`, which
-        # is -(2.0 ** 2). Written as astor's delimiters would write it.
+        # Numbers are written as number_text writes them: astor's text, but where it
+        # would not give the value back (a NumPy scalar, a complex number with a
+        # signed zero). A negative number is a unary minus to Python's grammar: where
+        # its parent binds tighter (the base of a power), astor would write
+        # `-2.0 ** 2`, which is -(2.0 ** 2).
         value = node.value
-        if isinstance(value, (int, float, complex)) and self.get__pp(node) > _USUB:
+        if isinstance(value, _NUMBERS):
             text = number_text(value)
-            if text.startswith("-"):
+            if text.startswith("-") and self.get__pp(node) > _USUB:
                 self.write("(", text, ")")
                 return
+            with self.delimit(node):
+                self.write(text)
+            return
+        if value.__class__ is tuple:  # (astor writes its repr: `inf` for an infinity)
+            self.write(tuple_text(value))
+            return
         super().visit_Constant(node)
+
+    def visit_JoinedStr(self, node):
+        # astor writes an f-string's expressions into the text it then quotes as a
+        # string: `{ {x} }` became `{{x}}` (the text "{x}"), a quote in an expression
+        # became an escape (a SyntaxError before Python 3.12). Its text is kept when it
+        # reads back as the node; otherwise each field is written as the str.format
+        # call it stands for, and the calls are added: each field is formatted before
+        # the next one's expression is evaluated, as in the f-string.
+        self.write("")  # (the pending newline, as astor's writer does first)
+        result, start, colinfo = self.result, len(self.result), self.colinfo
+        super().visit_JoinedStr(node)
+        if _reads_back(node, "".join(result[start:])):
+            return
+        del result[start:]
+        self.colinfo = colinfo
+        pieces = _format_pieces(node)
+        if len(pieces) > 1:
+            self.write("(")
+        set_precedence = astor.code_gen.set_precedence
+        for k, (template, fields) in enumerate(pieces):
+            self.write(" + " if k else "", repr(template))
+            if fields:
+                set_precedence(astor.op_util.Precedence.Comma, *fields)
+                self.write(".format(")
+                for n, field in enumerate(fields):
+                    self.write(", " if n else "", field)
+                self.write(")")
+        if len(pieces) > 1:
+            self.write(")")
 
     def visit_If(self, node):
         # astor's visit_If, but an `elif` is written as its If's statement (the same
@@ -99,35 +139,6 @@ class _Printer(astor.SourceGenerator):
 
 
 _USUB = astor.op_util.Precedence.USub
-
-
-def number_text(value):
-    """astor's text of a number (its _handle_numeric_constant): inf as 1e1000, nan as
-    (1e1000-1e1000), a complex with a real part in parentheses."""
-    if value.__class__ is int or value.__class__ is bool:  # (the common case)
-        return repr(value)
-
-    def part(p, imaginary):
-        s = "j" if imaginary else ""
-        try:
-            if math.isinf(p):
-                return ("-1e1000" if p < 0 else "1e1000") + s
-            if math.isnan(p):
-                return "(1e1000%s-1e1000%s)" % (s, s)
-        except OverflowError:  # an int too large for a float
-            pass
-        return repr(p) + s
-
-    if not isinstance(value, complex):
-        return part(value, False)
-    real, imag = part(value.real, False), part(value.imag, True)
-    if value.real == 0:
-        return imag
-    if value.imag == 0:
-        return "(%s+0j)" % real
-    return "(%s%s%s)" % (real, "" if imag.startswith("-") else "+", imag)
-
-
 def _is_printed_comment(node):
     value = getattr(node, "value", None)
     return isinstance(value, ast.Constant) and isinstance(value.value, _Comment)

@@ -60,6 +60,7 @@ _POW = (gast.Pow, ast.Pow)
 _SPACED = {cls: f" {sym} " for cls, sym in _SYMBOL.items()}
 _AUG = {cls: f" {sym}= " for cls, sym in _SYMBOL.items()}
 _LOAD, _NAME = gast.Load, gast.Name
+_NUMBERS = codegen._NUMBERS  # (NumPy's scalars too)
 
 
 class _Delegate(Exception):
@@ -327,7 +328,7 @@ class Printer:
 
     def _constant(self, node, pp, first):
         value = node.value
-        if isinstance(value, (int, float, complex)):
+        if isinstance(value, _NUMBERS):
             text = codegen.number_text(value)
             # (a negative one where a unary minus would need them: codegen._Printer)
             if _CONSTANT >= pp and not (pp > _USUB and text[0] == "-"):
@@ -344,7 +345,7 @@ class Printer:
             raise _Delegate
         if value is Ellipsis:
             return "..."
-        text = repr(value)
+        text = codegen.tuple_text(value) if value.__class__ is tuple else repr(value)
         if "\n" in text:  # (an object's repr): the line count is astor's to take
             raise _Delegate
         return text

@@ -15,7 +15,7 @@ LAYERS = [
     ("analyses", ["source", "resolve", "transforms.activity", "transforms.shapes",
                   "transforms.kinds", "transforms.dtypes", "transforms.mutation"]),
     ("transforms", ["transforms", "transforms.*"]),
-    ("compiler", ["codegen", "printer", "guards", "compiler", "pipeline", "cache", "diskcache"]),
+    ("compiler", ["literals", "codegen", "printer", "guards", "compiler", "pipeline", "cache", "diskcache"]),
     ("api", ["api", "arguments", "targets", "dispatch"]),
     ("cli", ["cli", "__main__", "__init__"]),
 ]
