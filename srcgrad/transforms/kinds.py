@@ -68,6 +68,9 @@ def infer_kinds(func, env, kind_of, skip=lambda s: False, names=None):
             readers.setdefault(n, []).append(i)
     dirty = [True] * len(assigns)
     waiting = [False] * len(assigns)
+    # the one name of an assignment to one plain name (most), settled inline below
+    single = [targets[0].id if len(targets) == 1 and _plain(targets[0]) else None
+              for targets, _ in assigns]
 
     def settle(targets, kind):
         changed = False
@@ -89,8 +92,23 @@ def infer_kinds(func, env, kind_of, skip=lambda s: False, names=None):
                 wait = waits[i]
                 waiting[i] = bool(wait) and any(
                     n not in env and n not in unknown for n in wait)
-                if not waiting[i]:
-                    changed |= settle(targets, kind_of(value, env))
+                if waiting[i]:
+                    continue
+                kind = kind_of(value, env)
+                n = single[i]
+                if n is None:
+                    changed |= settle(targets, kind)
+                elif n not in unknown:  # _settle of a plain target, inline
+                    if kind is None or (n in env and env[n] != kind):
+                        unknown.add(n)
+                        env.pop(n, None)
+                    elif n not in env:
+                        env[n] = kind
+                    else:
+                        continue
+                    changed = True
+                    for j in readers.get(n, ()):
+                        dirty[j] = True
         if not any(waiting):
             return env
         for i, (targets, _) in enumerate(assigns):

@@ -63,6 +63,10 @@ def _stores_varied(stmt, varied):
     """Whether `stmt` is an assignment storing into a name in `varied`."""
     if not isinstance(stmt, gast.Assign):
         return False
+    targets = stmt.targets
+    if len(targets) == 1 and targets[0].__class__ is gast.Name and \
+            getattr(targets[0], "annotation", None) is None:
+        return targets[0].id in varied  # (the commonest: one name, stored)
     stored = set()
     for t in stmt.targets:
         names(t, gast.Store, into=stored)
