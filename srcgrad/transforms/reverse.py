@@ -90,6 +90,7 @@ class Reverse:
         # such a name was never assigned its adjoint is never read, so it is preset to
         # None (and zeros_like(None) is a harmless 0.0).
         self.materialized = set()
+        self._names = self._hooks = None  # those of instantiate, made on first use
 
     # names
 
@@ -298,9 +299,15 @@ class Reverse:
         program's names and reverse mode's refinements (`available`: the calls
         computed before, see refinements.available_calls)."""
         out = []
-        names = Names(y, self.d(y), self.helper, self.namer.fresh)
-        hooks = ReverseHooks(rule, bound, y, self.job.shapes, self.job.reals, available,
-                             self.helper, elide)
+        # one Names and one ReverseHooks, set for each instantiation (one at a time)
+        names, hooks = self._names, self._hooks
+        if names is None:
+            names = self._names = Names(y, self.d(y), self.helper, self.namer.fresh)
+            hooks = self._hooks = ReverseHooks(rule, bound, y, self.job.shapes,
+                                              self.job.reals, available, self.helper, elide)
+        else:
+            names.result, names.cotangent = y, self.d(y)
+            hooks.reset(rule, bound, y, self.job.shapes, self.job.reals, available, elide)
         for piece in templates.instantiate(rule, bound, names, hooks, self.touches_active):
             if isinstance(piece, Temporary):
                 out.append(assign(piece.name, piece.expr))
