@@ -14,18 +14,23 @@ from .syntax import all_names, statements
 from ..treewalk import name_nodes
 
 
-def infer_kinds(func, env, kind_of, skip=lambda s: False):
+def infer_kinds(func, env, kind_of, skip=lambda s: False, names=None):
     """`env`: the parameters' kinds (copied); `kind_of(expr, env)`: an expression's
     kind or None, from the kinds of the names in `expr` only; `skip(stmt)`:
-    assignments that cannot change a name's kind."""
+    assignments that cannot change a name's kind; `names`: a NameSets of the body's
+    statements, if the caller shares one."""
     env = dict(env)
     unknown = set()
     assigns = []
+    sources = []  # per assignment: its statement, if `names` answers for its value
     for s in statements(func.body):
         if isinstance(s, gast.Assign) and not skip(s):
             assigns.append((s.targets, s.value))
+            sources.append(s if names is not None and all(map(_plain, s.targets))
+                           else None)
         elif isinstance(s, gast.AugAssign):
             assigns.append(([s.target], gast.BinOp(left=s.target, op=s.op, right=s.value)))
+            sources.append(s if names is not None else None)
         elif isinstance(s, gast.For):
             unknown |= all_names(s.target)
     for n in unknown:
@@ -43,13 +48,29 @@ def infer_kinds(func, env, kind_of, skip=lambda s: False):
     # again what they did, which changes nothing): the same sweeps without repeats.
     waits, readers = [], {}
     for i, (_, value) in enumerate(assigns):
-        names = name_nodes(value)  # walk(value)'s Name nodes, as a list
-        waits.append({n.id for n in names if isinstance(n.ctx, gast.Load) and
-                      n.id in assigned})
-        for n in {n.id for n in names}:
+        s = sources[i]
+        if s is not None:
+            # the names the statement reads are those its value reads (plain targets
+            # read none; an augmented one's target is stored, its index read), and
+            # its value's names are those and the ones it stores but its plain
+            # targets (an augmented one's target is among its value's names)
+            read, written = names.of(s)
+            waits.append(read & assigned)
+            if s.__class__ is gast.Assign:
+                written = written.difference([t.id for t in s.targets])
+            found = read | written if written else read
+        else:
+            nodes = name_nodes(value)  # walk(value)'s Name nodes, as a list
+            waits.append({n.id for n in nodes if isinstance(n.ctx, gast.Load) and
+                          n.id in assigned})
+            found = {n.id for n in nodes}
+        for n in found:
             readers.setdefault(n, []).append(i)
     dirty = [True] * len(assigns)
     waiting = [False] * len(assigns)
+    # the one name of an assignment to one plain name (most), settled inline below
+    single = [targets[0].id if len(targets) == 1 and _plain(targets[0]) else None
+              for targets, _ in assigns]
 
     def settle(targets, kind):
         changed = False
@@ -71,8 +92,23 @@ def infer_kinds(func, env, kind_of, skip=lambda s: False):
                 wait = waits[i]
                 waiting[i] = bool(wait) and any(
                     n not in env and n not in unknown for n in wait)
-                if not waiting[i]:
-                    changed |= settle(targets, kind_of(value, env))
+                if waiting[i]:
+                    continue
+                kind = kind_of(value, env)
+                n = single[i]
+                if n is None:
+                    changed |= settle(targets, kind)
+                elif n not in unknown:  # _settle of a plain target, inline
+                    if kind is None or (n in env and env[n] != kind):
+                        unknown.add(n)
+                        env.pop(n, None)
+                    elif n not in env:
+                        env[n] = kind
+                    else:
+                        continue
+                    changed = True
+                    for j in readers.get(n, ()):
+                        dirty[j] = True
         if not any(waiting):
             return env
         for i, (targets, _) in enumerate(assigns):

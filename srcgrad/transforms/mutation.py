@@ -37,6 +37,9 @@ _MUTATING_FUNCTIONS = (np.copyto, np.place, np.putmask, np.put, np.put_along_axi
 
 # expression statements that read values without changing any
 _HARMLESS = (builtins.print, runtime.refuse_shared_array)
+# both by identity, as `obj is f` for each (they live as long as the module)
+_MUTATING_IDS = frozenset(map(id, _MUTATING_FUNCTIONS))
+_HARMLESS_IDS = frozenset(map(id, _HARMLESS))
 
 _NEW_ARRAY_HINT = ("Use a function that returns a new array instead (e.g. `y = np.sort(y)` "
                    "for `y.sort()`, `y = np.where(mask, v, y)` for `np.putmask`), or "
@@ -63,6 +66,10 @@ def _stores_varied(stmt, varied):
     """Whether `stmt` is an assignment storing into a name in `varied`."""
     if not isinstance(stmt, gast.Assign):
         return False
+    targets = stmt.targets
+    if len(targets) == 1 and targets[0].__class__ is gast.Name and \
+            getattr(targets[0], "annotation", None) is None:
+        return targets[0].id in varied  # (the commonest: one name, stored)
     stored = set()
     for t in stmt.targets:
         names(t, gast.Store, into=stored)
@@ -86,7 +93,7 @@ def _check_call(value, resolver, ctx, discarded):
     obj = resolver.static_object(func)
     mutating = False
     if obj is not None:
-        mutating = any(obj is f for f in _MUTATING_FUNCTIONS) or (
+        mutating = id(obj) in _MUTATING_IDS or (
             isinstance(func, gast.Attribute) and func.attr in ("at", "reduceat") and
             isinstance(resolver.static_object(func.value), np.ufunc))
     elif isinstance(func, gast.Attribute) and func.attr in _MUTATING_METHODS:
@@ -100,7 +107,7 @@ def _check_call(value, resolver, ctx, discarded):
     if pushed_list(gast.Expr(value=value), resolver) is not None:
         return  # L.append(v): the list machinery follows it
     if note(value, Harmless) is not None or \
-            obj is not None and any(obj is h for h in _HARMLESS):
+            obj is not None and id(obj) in _HARMLESS_IDS:
         return
     raise ctx.error(f"the result of `{label}()` is discarded, so it is called for its "
                     "side effect, and it receives a differentiated value; srcgrad cannot "

@@ -37,9 +37,17 @@ class ReverseHooks(Hooks):
     `reals`: names statically real; `helper(obj, preferred)` names a global."""
 
     def __init__(self, rule, bound, y, shapes, reals, available, helper, elide=False):
-        self.rule, self.y, self.shapes, self.available = rule, y, Shapes(shapes), available
-        self.helper, self.elide = helper, elide
+        self.shapes, self.helper = Shapes(shapes), helper
+        self.reset(rule, bound, y, shapes, reals, available, elide)
+
+    def reset(self, rule, bound, y, shapes, reals, available, elide=False):
+        """These hooks made for another instantiation (a reverse transform keeps one
+        object: it instantiates one template at a time); `helper` is kept."""
+        self.rule, self.y, self.available, self.elide = rule, y, available, elide
+        if self.shapes.shapes is not shapes:
+            self.shapes = Shapes(shapes)
         self.mixes = not elide and y not in reals and _may_mix(rule, bound)
+        return self
 
     def unbroadcast(self, n):
         if self.elide or self.same_shape(n.args[1]):

@@ -38,7 +38,7 @@ from .refinements import ReverseHooks, available_calls, no_unbroadcast_needed
 from .namesets import NameSets
 from .saves import (has_code, has_restores, loads, plan_saves, resolve_restores,
                     resolve_saves)
-from .setitem import int_names, is_basic, written_params
+from .setitem import int_names, is_basic
 from .syntax import (assign, binop, call, clone, comment, const, is_break_guard, name, popped_list,
                      pushed_list, statements, store)
 from . import templates
@@ -90,6 +90,7 @@ class Reverse:
         # such a name was never assigned its adjoint is never read, so it is preset to
         # None (and zeros_like(None) is a harmless 0.0).
         self.materialized = set()
+        self._names = self._hooks = None  # those of instantiate, made on first use
 
     # names
 
@@ -298,9 +299,15 @@ class Reverse:
         program's names and reverse mode's refinements (`available`: the calls
         computed before, see refinements.available_calls)."""
         out = []
-        names = Names(y, self.d(y), self.helper, self.namer.fresh)
-        hooks = ReverseHooks(rule, bound, y, self.job.shapes, self.job.reals, available,
-                             self.helper, elide)
+        # one Names and one ReverseHooks, set for each instantiation (one at a time)
+        names, hooks = self._names, self._hooks
+        if names is None:
+            names = self._names = Names(y, self.d(y), self.helper, self.namer.fresh)
+            hooks = self._hooks = ReverseHooks(rule, bound, y, self.job.shapes,
+                                              self.job.reals, available, self.helper, elide)
+        else:
+            names.result, names.cotangent = y, self.d(y)
+            hooks.reset(rule, bound, y, self.job.shapes, self.job.reals, available, elide)
         for piece in templates.instantiate(rule, bound, names, hooks, self.touches_active):
             if isinstance(piece, Temporary):
                 out.append(assign(piece.name, piece.expr))
@@ -508,6 +515,7 @@ class Reverse:
         self.body, self.ints = body, None  # int_names(body), found on first use
         self.loop_counts = {}
         self.setitem_saves = {}
+        self.written = set()  # the arrays the body writes into (`x[i] = v`)
         for s in statements(body):  # one pass; names are made in statement order
             if isinstance(s, gast.Assign):
                 target = s.targets[0]
@@ -518,6 +526,7 @@ class Reverse:
                     self.containers.add(target.id)
                 if isinstance(target, gast.Subscript):
                     self.setitem_saves[id(s)] = self.namer.fresh(target.value.id + "_old")
+                    self.written.add(target.value.id)
                 elif isinstance(target, gast.Name) and target.id in self.active:
                     if value_kind(s.value, self.resolver) is ValueKind.CALL:
                         self.call_saves[id(s)] = self.namer.fresh("saved")
@@ -544,23 +553,36 @@ class Reverse:
         not_primal = set(self.adjoints.values()) | set(self.ctx.helper_names())
         params = self.job.params
         names = NameSets()  # each adjoint statement's names, read once
-        plan = plan_saves(body, primal, adjoint, params, loads(adjoint, names) - not_primal,
+        read = loads(adjoint, names)
+        plan = plan_saves(body, primal, adjoint, params, read - not_primal,
                           self.job.in_loop, self.namer.fresh, names, self.body_names)
+        straight = _BLOCK_CLASSES.isdisjoint(map(type, adjoint))
         primal = resolve_saves(primal, plan, self.push_stmt)
         adjoint = resolve_restores(adjoint, plan, self.pop_expr)
-        sweeps.saved_names = loads(adjoint, names) - not_primal
+        if straight:
+            # no blocks: resolving left every statement as it was, replaced each kept
+            # restore marker by `x = x_old` (or `x = stack.pop()`) and dropped the rest
+            read = read | set(plan.locals.values())
+            if self.stack is not None and any(plan.sites.values()):
+                read.add(self.stack)
+        else:  # (a branch left with nothing to replay is dropped, with what it read)
+            read = loads(adjoint, names)
+        sweeps.saved_names = read - not_primal
         defined_first = {x for (_, x) in plan.first_defs}
         sweeps.defined_first = defined_first
         sweeps.preinit = sorted(({x for (_, x) in plan.sites} | self.materialized)
                                 - set(params) - defined_first)
         # the gradient never changes its arguments: write into copies of them
         sweeps.primal = [assign(p, call(self.rt("copy_value"), [name(p)]))
-                         for p in written_params(body, params)] + primal
+                         for p in params if p in self.written] + primal
         sweeps.adjoint = adjoint
         sweeps.uses_stack = self.stack is not None
         sweeps.captured = dict(self.captured)
         sweeps.final_states = state
         return sweeps
+
+
+_BLOCK_CLASSES = frozenset((gast.If, gast.For, gast.While))
 
 
 def _origin_comment(ctx, line):

@@ -170,15 +170,24 @@ def assignments(body, params, names=None):
     counts = {}
     seen = set(params)
     first = set()
+    stored = names.stored
     for s in body:
         if s.__class__ is _Assign:
-            for n in _assigned(s.targets[0]):
+            target = s.targets[0]
+            if target.__class__ is _Name:  # (most: _assigned's one name, inline)
+                n = target.id
+                counts[n] = counts.get(n, 0) + 1
+                if n not in seen:
+                    first.add((id(s), n))
+                seen |= stored(s)
+                continue
+            for n in _assigned(target):
                 counts[n] = counts.get(n, 0) + 1
                 if n not in seen:
                     first.add((id(s), n))
         else:
             _count_sites((s,), counts)
-        seen |= names.stored(s)
+        seen |= stored(s)
     return counts, first
 
 
@@ -243,7 +252,8 @@ _COMPOUND = (gast.If, gast.For, gast.While)
 # the statements with blocks (body and orelse) in the sweeps: normalized code holds no
 # others (no try, with or nested def)
 _BLOCKS = frozenset(_COMPOUND)
-_Assign, _AugAssign, _If, _Expr = gast.Assign, gast.AugAssign, gast.If, gast.Expr
+_Assign, _AugAssign, _If, _Expr, _Name = (gast.Assign, gast.AugAssign, gast.If, gast.Expr,
+                                         gast.Name)
 
 
 def _assigned(target):

@@ -54,13 +54,6 @@ def _is_int(e, ints):
     return False
 
 
-def written_params(body, params):
-    """The parameters whose arrays the body writes into (`x[i] = v`), in order."""
-    written = {s.targets[0].value.id for s in statements(body)
-               if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)}
-    return [p for p in params if p in written]
-
-
 def is_basic(index, ints, shapes):
     """Whether `index` (a normalized subscript index) is certainly a basic index:
     integers, slices and tuples of them, which select each position at most once.
