@@ -26,7 +26,7 @@ from .transforms.assemble import arguments, assemble, funcdef, seed
 from .transforms.complexes import drop_real_helpers, real_names
 from .transforms.namesets import NameSets
 from .transforms.normalize import Context, normalize
-from .transforms.optimize import optimize
+from .transforms.optimize import counted, optimize
 from .transforms.reverse import Reverse
 from .transforms.shapes import infer_shapes
 from .transforms.specialize import SpecializeInputs, compact
@@ -122,14 +122,21 @@ def build(fn, spec, callees):
     functions, roles = assemble(tree, sweeps, rev, ctx, targets, fun.params,
                                 analysis.active, spec, fun.source.name, seed_expr)
     scope = _GeneratedScope(fun.source, ctx.helpers.bound)
+    counts = None  # optimize's tallies of functions[0], while they hold
     if spec.dtypes is not None:  # before optimize: real_like reads primals
-        drop_real_helpers(functions[0], dict(zip(fun.params, spec.dtypes)), scope,
-                          rev.stack)
+        walked = None
+        if spec.optimize:  # one walk for both passes
+            counts, stores, calls = counted(functions[0])
+            walked = stores, calls
+        if drop_real_helpers(functions[0], dict(zip(fun.params, spec.dtypes)), scope,
+                             rev.stack, walked):
+            counts = None
     replay = False
     if spec.optimize:
         pure = pure_call(ctx.helpers.bound, fun.source)
         for f in functions:
-            optimize(f, pure, keep=fun.user_names)
+            optimize(f, pure, keep=fun.user_names,
+                     counts=counts if f is functions[0] else None)
         if spec.shapes is not None:
             out = targets.output if "bwd" in roles else None  # the cotangent's shape
             replay = compact(functions, roles, SpecializeInputs(

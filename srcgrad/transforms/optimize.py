@@ -19,6 +19,7 @@ from ..treewalk import CHILD_FIELDS as _CHILD_FIELDS
 
 _Name, _Load, _AugAssign, _BinOp = gast.Name, gast.Load, gast.AugAssign, gast.BinOp
 _Constant, _Call, _Attribute, _Assign = gast.Constant, gast.Call, gast.Attribute, gast.Assign
+_STORES = (gast.Store, gast.Param)  # (syntax.STORES)
 # the traversals below read only the fields that can hold a name, a call or a
 # statement (treewalk.CHILD_FIELDS)
 
@@ -67,9 +68,11 @@ def _node_list(node):
     return out
 
 
-def optimize(func, pure, keep=frozenset()):
-    """`keep`: names (the user's own) that are never substituted away."""
-    counts = _Counts(func)
+def optimize(func, pure, keep=frozenset(), counts=None):
+    """`keep`: names (the user's own) that are never substituted away; `counts`:
+    `counted(func)[0]`, if the caller has it and `func` is unchanged since."""
+    if counts is None:
+        counts = _Counts(func)
     annotate(func, Fixpoint(False))
     for _ in range(20):
         # the blocks stay those of the round's start until _dead_code, which makes
@@ -84,6 +87,16 @@ def optimize(func, pure, keep=frozenset()):
             annotate(func, Fixpoint(True))
             break
     return func
+
+
+def counted(func):
+    """(the tallies `optimize(func)` starts from, the names `func` assigns (as
+    syntax.store_names gives them), the Call nodes under it in no particular order):
+    the tally's one walk of the function tells the other two as well, for a pass
+    that runs before optimize and needs them (drop_real_helpers), instead of a walk
+    of its own. The tallies hold while `func` is unchanged."""
+    stores, calls = set(), []
+    return _Counts(func, (stores, calls)), stores, calls
 
 
 def at_fixpoint(func):
@@ -140,23 +153,31 @@ class _Counts:
     `foldable`: whether the function may hold arithmetic on two numbers that
     _constants has not tried to fold (see there)."""
 
-    def __init__(self, func):
+    def __init__(self, func, found=None):
+        """`found`: (a set, a list) that get the names `func` assigns and its Call
+        nodes (see `counted`), or None."""
         self.defs, self.uses, self.augmented = {}, {}, {}
         self.foldable = False
-        self.add(func)
+        self._tally(func, 1, found)
 
-    def _tally(self, node, step):
+    def _tally(self, node, step, found=None):
         # _node_list's loop with the counting inlined (this walks the whole function):
         # a name is counted as it is met, an operation is only expanded
         defs, uses, aug = self.defs, self.uses, self.augmented
         foldable = False
+        stores, calls = found if found is not None else (None, None)
         todo = [node]
         push, extend, fields_of = todo.append, todo.extend, _CHILD_FIELDS
         for n in todo:
             cls = n.__class__
             if cls is _Name:
-                table = uses if isinstance(n.ctx, _Load) else defs
-                table[n.id] = table.get(n.id, 0) + step
+                ctx = n.ctx
+                if isinstance(ctx, _Load):
+                    uses[n.id] = uses.get(n.id, 0) + step
+                else:
+                    defs[n.id] = defs.get(n.id, 0) + step
+                    if stores is not None and isinstance(ctx, _STORES):
+                        stores.add(n.id)
                 annotation = getattr(n, "annotation", None)
                 if annotation is not None and isinstance(annotation, AST):
                     push(annotation)
@@ -169,6 +190,8 @@ class _Counts:
                 push(left)
                 push(right)
             elif cls is _Call:
+                if calls is not None:
+                    calls.append(n)
                 push(n.func)
                 extend(n.args)
                 extend(n.keywords)
