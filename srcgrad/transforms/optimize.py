@@ -71,8 +71,7 @@ def _node_list(node):
 def optimize(func, pure, keep=frozenset(), counts=None):
     """`keep`: names (the user's own) that are never substituted away; `counts`:
     `counted(func)[0]`, if the caller has it and `func` is unchanged since."""
-    if counts is None:
-        counts = _Counts(func)
+    counts = _Counts(func) if counts is None else counts
     annotate(func, Fixpoint(False))
     for _ in range(20):
         # the blocks stay those of the round's start until _dead_code, which makes
@@ -90,11 +89,9 @@ def optimize(func, pure, keep=frozenset(), counts=None):
 
 
 def counted(func):
-    """(the tallies `optimize(func)` starts from, the names `func` assigns (as
-    syntax.store_names gives them), the Call nodes under it in no particular order):
-    the tally's one walk of the function tells the other two as well, for a pass
-    that runs before optimize and needs them (drop_real_helpers), instead of a walk
-    of its own. The tallies hold while `func` is unchanged."""
+    """(optimize's first tallies of `func`, syntax.store_names(func), its Call nodes
+    in no particular order): one walk for a pass before optimize that needs the
+    last two (drop_real_helpers). The tallies hold while `func` is unchanged."""
     stores, calls = set(), []
     return _Counts(func, (stores, calls)), stores, calls
 
@@ -153,9 +150,7 @@ class _Counts:
     `foldable`: whether the function may hold arithmetic on two numbers that
     _constants has not tried to fold (see there)."""
 
-    def __init__(self, func, found=None):
-        """`found`: (a set, a list) that get the names `func` assigns and its Call
-        nodes (see `counted`), or None."""
+    def __init__(self, func, found=None):  # found: (stores, calls) to fill, see counted
         self.defs, self.uses, self.augmented = {}, {}, {}
         self.foldable = False
         self._tally(func, 1, found)
@@ -172,12 +167,10 @@ class _Counts:
             cls = n.__class__
             if cls is _Name:
                 ctx = n.ctx
-                if isinstance(ctx, _Load):
-                    uses[n.id] = uses.get(n.id, 0) + step
-                else:
-                    defs[n.id] = defs.get(n.id, 0) + step
-                    if stores is not None and isinstance(ctx, _STORES):
-                        stores.add(n.id)
+                table = uses if isinstance(ctx, _Load) else defs
+                table[n.id] = table.get(n.id, 0) + step
+                if stores is not None and isinstance(ctx, _STORES):
+                    stores.add(n.id)
                 annotation = getattr(n, "annotation", None)
                 if annotation is not None and isinstance(annotation, AST):
                     push(annotation)
