@@ -32,7 +32,7 @@ from .transforms.shapes import infer_shapes
 from .transforms.specialize import SpecializeInputs, compact
 from .transforms.syntax import name
 from .transforms.wrt import loop_assigned, select
-from .treewalk import names as names_in
+from .treewalk import CHILD_FIELDS, names as names_in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,17 +180,21 @@ def context(fun, spec):
 
 def resolve(fun, tree, ctx):
     """The resolver of the normalized function's free names (its locals now include
-    normalize's temporaries, which helper names must not take either)."""
-    locals_ = _stored(tree, ctx.helpers.locals)
+    normalize's temporaries, which helper names must not take either). The names of
+    the body's statements, which give the locals, are kept for analyze and reverse
+    mode (resolver.body_names): each statement is scanned once."""
+    body_names = NameSets()
+    locals_ = _stored(tree, ctx.helpers.locals, body_names)
     ctx.helpers.locals = locals_
     resolver = Resolver(fun.source, locals_, fun.user_names)
+    resolver.body_names = body_names
     resolver.note_aliases(tree)
     return resolver
 
 
 def analyze(tree, targets, resolver, ctx, spec, params):
     loops = loop_assigned(targets.body)
-    resolver.body_names = NameSets()  # the body's names: read here and by Reverse
+    # resolver.body_names: the body's names, read here and by Reverse
     active = activity(tree, targets.wrt, targets.output, resolver, ctx,
                       resolver.body_names)
     active |= set(targets.wrt)
@@ -357,9 +361,19 @@ class _GeneratedScope:
         return self.source.resolve(name_)
 
 
-def _stored(tree, names):
-    """`names` and the names `tree` assigns."""
-    return names_in(tree, gast.Store, into=set(names))
+def _stored(tree, names, body_names):
+    """`names` and the names function `tree` assigns (Store context): its statements'
+    as `body_names` (a NameSets) finds them, and those of its other fields."""
+    stored = set(names)
+    for st in tree.body:
+        stored |= body_names.stored(st)
+    for field in CHILD_FIELDS[tree.__class__]:
+        if field != "body":
+            value = getattr(tree, field, None)
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, gast.AST):
+                    names_in(v, gast.Store, into=stored)
+    return stored
 
 
 def pure_call(bound, source):
