@@ -26,13 +26,13 @@ from .transforms.assemble import arguments, assemble, funcdef, seed
 from .transforms.complexes import drop_real_helpers, real_names
 from .transforms.namesets import NameSets
 from .transforms.normalize import Context, normalize
-from .transforms.optimize import optimize
+from .transforms.optimize import counted, optimize
 from .transforms.reverse import Reverse
 from .transforms.shapes import infer_shapes
 from .transforms.specialize import SpecializeInputs, compact
 from .transforms.syntax import name
 from .transforms.wrt import loop_assigned, select
-from .treewalk import names as names_in
+from .treewalk import CHILD_FIELDS, names as names_in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,14 +122,21 @@ def build(fn, spec, callees):
     functions, roles = assemble(tree, sweeps, rev, ctx, targets, fun.params,
                                 analysis.active, spec, fun.source.name, seed_expr)
     scope = _GeneratedScope(fun.source, ctx.helpers.bound)
+    counts = None  # optimize's tallies of functions[0], while they hold
     if spec.dtypes is not None:  # before optimize: real_like reads primals
-        drop_real_helpers(functions[0], dict(zip(fun.params, spec.dtypes)), scope,
-                          rev.stack)
+        walked = None
+        if spec.optimize:  # one walk for both passes
+            counts, stores, calls = counted(functions[0])
+            walked = stores, calls
+        if drop_real_helpers(functions[0], dict(zip(fun.params, spec.dtypes)), scope,
+                             rev.stack, walked):
+            counts = None
     replay = False
     if spec.optimize:
         pure = pure_call(ctx.helpers.bound, fun.source)
         for f in functions:
-            optimize(f, pure, keep=fun.user_names)
+            optimize(f, pure, keep=fun.user_names,
+                     counts=counts if f is functions[0] else None)
         if spec.shapes is not None:
             out = targets.output if "bwd" in roles else None  # the cotangent's shape
             replay = compact(functions, roles, SpecializeInputs(
@@ -173,17 +180,21 @@ def context(fun, spec):
 
 def resolve(fun, tree, ctx):
     """The resolver of the normalized function's free names (its locals now include
-    normalize's temporaries, which helper names must not take either)."""
-    locals_ = _stored(tree, ctx.helpers.locals)
+    normalize's temporaries, which helper names must not take either). The names of
+    the body's statements, which give the locals, are kept for analyze and reverse
+    mode (resolver.body_names): each statement is scanned once."""
+    body_names = NameSets()
+    locals_ = _stored(tree, ctx.helpers.locals, body_names)
     ctx.helpers.locals = locals_
     resolver = Resolver(fun.source, locals_, fun.user_names)
+    resolver.body_names = body_names
     resolver.note_aliases(tree)
     return resolver
 
 
 def analyze(tree, targets, resolver, ctx, spec, params):
     loops = loop_assigned(targets.body)
-    resolver.body_names = NameSets()  # the body's names: read here and by Reverse
+    # resolver.body_names: the body's names, read here and by Reverse
     active = activity(tree, targets.wrt, targets.output, resolver, ctx,
                       resolver.body_names)
     active |= set(targets.wrt)
@@ -350,9 +361,19 @@ class _GeneratedScope:
         return self.source.resolve(name_)
 
 
-def _stored(tree, names):
-    """`names` and the names `tree` assigns."""
-    return names_in(tree, gast.Store, into=set(names))
+def _stored(tree, names, body_names):
+    """`names` and the names function `tree` assigns (Store context): its statements'
+    as `body_names` (a NameSets) finds them, and those of its other fields."""
+    stored = set(names)
+    for st in tree.body:
+        stored |= body_names.stored(st)
+    for field in CHILD_FIELDS[tree.__class__]:
+        if field != "body":
+            value = getattr(tree, field, None)
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, gast.AST):
+                    names_in(v, gast.Store, into=stored)
+    return stored
 
 
 def pure_call(bound, source):

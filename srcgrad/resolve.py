@@ -72,8 +72,9 @@ class Resolver:
         # names no other node).
         self.value_kinds = {}
         # The NameSets of the normalized body's statements (transforms/namesets.py),
-        # set by pipeline.analyze: activity reads them, and reverse mode again. Valid
-        # until then only: optimize later changes those statements in place.
+        # set by pipeline.resolve (which reads their stores): activity reads them, and
+        # reverse mode again. Valid until then only: optimize later changes those
+        # statements in place.
         self.body_names = None
 
     def note_aliases(self, tree):

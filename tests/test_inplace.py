@@ -85,6 +85,18 @@ def test_complexes_stores_and_calls_are_store_names_and_the_calls_of_a_walk():
         assert len(calls) == len(wanted) and {id(n) for n in calls} == wanted
 
 
+def test_optimize_counted_is_the_tallies_store_names_and_the_calls_of_a_walk():
+    from srcgrad.transforms import optimize, syntax
+    for tree in _trees():
+        counts, stores, calls = optimize.counted(tree)
+        alone = optimize._Counts(tree)
+        assert (counts.defs, counts.uses, counts.augmented, counts.foldable) == \
+            (alone.defs, alone.uses, alone.augmented, alone.foldable)
+        assert stores == syntax.store_names(tree)
+        wanted = {id(n) for n in treewalk.walk(tree) if isinstance(n, gast.Call)}
+        assert len(calls) == len(wanted) and {id(n) for n in calls} == wanted
+
+
 def test_specialize_walk_and_stores_is_nodes_and_calls_and_store_names():
     from srcgrad.transforms import specialize, syntax
     for tree in _trees():

@@ -142,3 +142,22 @@ def f(x):
     expected = tape_grad(src, "f", (x,), extra={"srcgrad": types.SimpleNamespace(
         stop_gradient=getval)})
     assert_close(srcgrad.grad(f)(x), expected)
+
+
+def test_resolve_finds_the_stored_names_of_a_walk_and_keeps_the_statements_names():
+    """resolve's locals (from the NameSets it keeps for analyze) are the given ones
+    and every Store name of the normalized tree, temporaries included."""
+    import gast
+    from srcgrad.treewalk import names
+    src = ("def f(x, n):\n    s = 0.0\n    for i in range(n):\n        if x[i] > 0 and i:\n"
+           "            s = s + x[i] ** 2\n        else:\n            a, b = x[i], i\n"
+           "            s -= a * b\n    return s if n else -s\n")
+    fun = pipeline.read_source(build(src, "f"))
+    ctx = pipeline.context(fun, pipeline.Spec())
+    given = set(ctx.helpers.locals)
+    tree = pipeline.normalize(fun.tree, ctx)
+    resolver = pipeline.resolve(fun, tree, ctx)
+    assert ctx.helpers.locals == names(tree, gast.Store, into=set(given))
+    assert {"s", "i", "a", "b"} <= ctx.helpers.locals
+    assert ctx.helpers.locals - given  # normalize's temporaries
+    assert resolver.body_names.of(tree.body[0])[1] == {"s"}

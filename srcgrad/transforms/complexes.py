@@ -64,13 +64,15 @@ def real_names(func, arg_kinds, resolver, stack=None):
     return set(env)
 
 
-def drop_real_helpers(func, arg_kinds, scope, stack):
+def drop_real_helpers(func, arg_kinds, scope, stack, walked=None):
     """Replace, in place, the helper calls whose operand is statically real. `scope`:
-    name resolution in the generated code (the names `func` assigns are its locals)."""
-    stores, calls = _stores_and_calls(func)
+    name resolution in the generated code (the names `func` assigns are its locals);
+    `walked`: `_stores_and_calls(func)`'s answer (in any order), if the caller has it.
+    Returns False where `func` is certainly unchanged (it calls no helper)."""
+    stores, calls = walked if walked is not None else _stores_and_calls(func)
     resolver = Resolver(scope, stores)
     if not _calls_a_helper(calls, resolver):
-        return
+        return False
     env = dict.fromkeys(real_names(func, arg_kinds, resolver, stack), REAL)
 
     class _DropRealHelpers(gast.NodeTransformer):
@@ -82,6 +84,7 @@ def drop_real_helpers(func, arg_kinds, scope, stack):
                 return node.args[0]
             return node
     _DropRealHelpers().visit(func)
+    return True
 
 
 def _calls_a_helper(calls, resolver):

@@ -19,6 +19,7 @@ from ..treewalk import CHILD_FIELDS as _CHILD_FIELDS
 
 _Name, _Load, _AugAssign, _BinOp = gast.Name, gast.Load, gast.AugAssign, gast.BinOp
 _Constant, _Call, _Attribute, _Assign = gast.Constant, gast.Call, gast.Attribute, gast.Assign
+_STORES = (gast.Store, gast.Param)  # (syntax.STORES)
 # the traversals below read only the fields that can hold a name, a call or a
 # statement (treewalk.CHILD_FIELDS)
 
@@ -67,9 +68,10 @@ def _node_list(node):
     return out
 
 
-def optimize(func, pure, keep=frozenset()):
-    """`keep`: names (the user's own) that are never substituted away."""
-    counts = _Counts(func)
+def optimize(func, pure, keep=frozenset(), counts=None):
+    """`keep`: names (the user's own) that are never substituted away; `counts`:
+    `counted(func)[0]`, if the caller has it and `func` is unchanged since."""
+    counts = _Counts(func) if counts is None else counts
     annotate(func, Fixpoint(False))
     for _ in range(20):
         # the blocks stay those of the round's start until _dead_code, which makes
@@ -84,6 +86,14 @@ def optimize(func, pure, keep=frozenset()):
             annotate(func, Fixpoint(True))
             break
     return func
+
+
+def counted(func):
+    """(optimize's first tallies of `func`, syntax.store_names(func), its Call nodes
+    in no particular order): one walk for a pass before optimize that needs the
+    last two (drop_real_helpers). The tallies hold while `func` is unchanged."""
+    stores, calls = set(), []
+    return _Counts(func, (stores, calls)), stores, calls
 
 
 def at_fixpoint(func):
@@ -140,23 +150,27 @@ class _Counts:
     `foldable`: whether the function may hold arithmetic on two numbers that
     _constants has not tried to fold (see there)."""
 
-    def __init__(self, func):
+    def __init__(self, func, found=None):  # found: (stores, calls) to fill, see counted
         self.defs, self.uses, self.augmented = {}, {}, {}
         self.foldable = False
-        self.add(func)
+        self._tally(func, 1, found)
 
-    def _tally(self, node, step):
+    def _tally(self, node, step, found=None):
         # _node_list's loop with the counting inlined (this walks the whole function):
         # a name is counted as it is met, an operation is only expanded
         defs, uses, aug = self.defs, self.uses, self.augmented
         foldable = False
+        stores, calls = found if found is not None else (None, None)
         todo = [node]
         push, extend, fields_of = todo.append, todo.extend, _CHILD_FIELDS
         for n in todo:
             cls = n.__class__
             if cls is _Name:
-                table = uses if isinstance(n.ctx, _Load) else defs
+                ctx = n.ctx
+                table = uses if isinstance(ctx, _Load) else defs
                 table[n.id] = table.get(n.id, 0) + step
+                if stores is not None and isinstance(ctx, _STORES):
+                    stores.add(n.id)
                 annotation = getattr(n, "annotation", None)
                 if annotation is not None and isinstance(annotation, AST):
                     push(annotation)
@@ -169,6 +183,8 @@ class _Counts:
                 push(left)
                 push(right)
             elif cls is _Call:
+                if calls is not None:
+                    calls.append(n)
                 push(n.func)
                 extend(n.args)
                 extend(n.keywords)

@@ -82,17 +82,56 @@ def compact(functions, roles, inp):
 def walk_and_stores(root):
     """(the names of the Name nodes under `root` in a Store or Param context,
     `inplace.nodes_and_calls(root)`): its loop, which touches every Name node
-    anyway, tells their contexts too, instead of a second loop over the nodes."""
+    anyway, tells their contexts too, instead of a second loop over the nodes.
+    The commonest classes of generated code (names, numbers, arithmetic, calls'
+    functions) read their child fields directly, in CHILD_FIELDS' order; any other
+    class reads its CHILD_FIELDS."""
     nodes = [root]
     calls = [(root, None, None, None)] if isinstance(root, gast.Call) else []
     stores = set()
     push, keep, store = nodes.append, calls.append, stores.add
     ast, call, fields_of = gast.AST, gast.Call, CHILD_FIELDS
     name_, stored = gast.Name, (gast.Store, gast.Param)
+    constant, binop, attribute = gast.Constant, gast.BinOp, gast.Attribute
+    assign, extend = gast.Assign, nodes.extend
     for node in nodes:
+        cls = node.__class__
+        if cls is name_:  # (its one child field: annotation)
+            if isinstance(node.ctx, stored):
+                store(node.id)
+            value = getattr(node, "annotation", None)
+            if isinstance(value, ast):
+                push(value)
+                if isinstance(value, call):
+                    keep((value, node, "annotation", None))
+            continue
+        if cls is constant:  # (its value is a number or a string)
+            continue
+        if cls is binop:
+            left, right = node.left, node.right
+            push(left)
+            if isinstance(left, call):
+                keep((left, node, "left", None))
+            push(right)
+            if isinstance(right, call):
+                keep((right, node, "right", None))
+            continue
+        if cls is attribute:
+            value = node.value
+            push(value)
+            if isinstance(value, call):
+                keep((value, node, "value", None))
+            continue
+        if cls is assign:  # (a target is never a call)
+            extend(node.targets)
+            value = node.value
+            push(value)
+            if isinstance(value, call):
+                keep((value, node, "value", None))
+            continue
         if isinstance(node, name_) and isinstance(node.ctx, stored):
-            store(node.id)
-        for field in fields_of[node.__class__]:
+            store(node.id)  # a subclass of Name
+        for field in fields_of[cls]:
             value = getattr(node, field, None)
             if isinstance(value, ast):
                 push(value)
