@@ -57,10 +57,11 @@ def real_names(func, arg_kinds, resolver, stack=None):
     {parameter: dtype string, 'float', 'int' or None}; `stack`: the per-call stack's
     name (its pops restore values the name held before)."""
     env = {k: REAL for k, v in arg_kinds.items() if _real_kind(v)}
+    names = getattr(resolver, "body_names", None)  # the statements' names, if shared
     resolver = lookup_once(resolver)
     env = infer_kinds(func, env, lambda value, env: _kind(value, env, resolver),
                       skip=lambda s: stack is not None and
-                      popped_list(s.value, resolver) == stack)
+                      popped_list(s.value, resolver) == stack, names=names)
     return set(env)
 
 
