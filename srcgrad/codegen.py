@@ -264,6 +264,7 @@ class _Table(dict):
 
 
 _TABLE = _Table()
+_TABLE[type(None)] = (None, None)  # a Name's ctx set to None: None, as gast's _visit gives
 _SHARED = frozenset(c for base in (gast.expr_context, gast.operator, gast.unaryop,
                                    gast.cmpop, gast.boolop)
                     for c in base.__subclasses__()  # (ast's own classes too)
