@@ -55,7 +55,8 @@ def _difference(a, b, path="tree"):
 def _unlocated(tree):
     for node in ast.walk(tree):
         for attr in _LOCATION:
-            node.__dict__.pop(attr, None)
+            if attr in node._attributes:  # (a TypeIgnore's lineno is a field)
+                node.__dict__.pop(attr, None)
     return tree
 
 
@@ -84,7 +85,8 @@ def _code_difference(a, b, path="code"):
 
 def _compiled(tree):
     try:
-        return compile(ast.fix_missing_locations(tree), "<tree>", "exec")
+        mode = {ast.Expression: "eval", ast.Interactive: "single"}.get(type(tree), "exec")
+        return compile(ast.fix_missing_locations(tree), "<tree>", mode)
     except (SyntaxError, ValueError, TypeError, SystemError) as exc:  # (random trees)
         return f"{type(exc).__name__}: {exc}"
 
@@ -107,7 +109,7 @@ def differences(tree, compiled=False):
 def _to_ast_differences(tree, compiled=False):
     out = []
     mine = codegen.to_ast(tree, _gast_comment, set())
-    if any(attr in node.__dict__ for node in ast.walk(mine) for attr in _LOCATION):
+    if any(attr in node.__dict__ for node in ast.walk(mine) for attr in node._attributes):
         out.append("to_ast gave a location")
     expected = _unlocated(gast.gast_to_ast(tree))
     found = _difference(expected, mine)
@@ -118,7 +120,7 @@ def _to_ast_differences(tree, compiled=False):
     if compiled and not found:
         a, b = _compiled(expected), _compiled(mine)
         if isinstance(a, str) or isinstance(b, str):
-            if a != b:
+            if a != b or not isinstance(tree, gast.Module):
                 out.append(f"compile: {a} / {b}")
         else:
             found = _code_difference(a, b)
@@ -177,7 +179,7 @@ def _check_files(paths, compile_every):
 
 def test_converters_on_a_sample_of_the_corpus():
     checked, failures = _check_files(_sample(), compile_every=3)
-    assert checked > 80
+    assert checked > 20  # (~150 here, fewer where fewer packages are installed)
     assert not failures, failures[:10]
 
 
@@ -194,16 +196,24 @@ def test_converters_with_type_comments():
     src = ("def f(a,  # type: int\n      b):\n    # type: (...) -> None\n"
            "    x = 1  # type: int\n    for i in y:  # type: int\n        pass\n"
            "    with g() as h:  # type: int\n        pass\n")
-    tree = ast.parse(src, type_comments=True)
-    assert tree.body[0].type_comment
+    tree = ast.parse(src + "z = 2  # type: ignore[misc]\n", type_comments=True)
+    assert tree.body[0].type_comment and tree.type_ignores
     assert not differences(tree, compiled=True)
+
+
+@pytest.mark.parametrize("src, mode", [("x + 1 if y else -z", "eval"),
+                                       ("for i in x: print(i)\n", "single"),
+                                       ("(int, *str) -> None", "func_type")])
+def test_converters_on_other_modes_of_parse(src, mode):
+    tree = ast.parse(src, mode=mode)
+    assert not differences(tree, compiled=mode != "func_type")
 
 
 # -- random trees --
 
 def _mutated(tree, rng):
-    """`tree` with a few fields set as a transform could set them by hand: a field or
-    location removed, a node's child None, a list emptied, a leaf shared by two
+    """`tree` with a few fields set as a transform could set them by hand: an optional
+    field or a location left out, a node's child None, a list emptied, a leaf shared by two
     parents, a Name's ctx None or Param, a type comment given."""
     nodes = list(ast.walk(tree))
     for _ in range(rng.randrange(1, 4)):
@@ -218,8 +228,8 @@ def _mutated(tree, rng):
         if field == "value" and isinstance(node, (ast.Constant, gast.Constant)):
             continue  # (ast.NodeVisitor.visit_Constant, which gast uses, reads it)
         kind = rng.randrange(7)
-        if kind == 0:
-            node.__dict__.pop(field, None)
+        if kind == 0 and (value is None or field in _LOCATION):
+            node.__dict__.pop(field, None)  # an optional field or a location never set
         elif kind == 1 and not isinstance(value, list):
             setattr(node, field, None)
         elif kind == 2 and isinstance(value, list):
@@ -342,3 +352,14 @@ def test_a_name_whose_ctx_is_none_converts_as_gast_converts_it():
     g.body[0].value.ctx = None
     assert not _to_ast_differences(g)
     assert codegen.to_ast(g, _gast_comment).body[0].value.ctx is None
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="type parameters: Python 3.12+")
+def test_type_parameters_convert_without_locations_and_their_loads_are_collected():
+    # to_ast handed them to gast_to_ast: the nodes kept their locations and the names
+    # a bound reads were missing from `loads`
+    tree = gast.parse("def f[T: Bound, *Ts, **P](x): pass\nclass C[U: (A, B)]: pass\n")
+    assert not _to_ast_differences(tree, compiled=True)
+    loads = set()
+    codegen.to_ast(tree, _gast_comment, loads)
+    assert {"Bound", "A", "B"} <= loads
