@@ -24,26 +24,32 @@ from srcgrad.source import to_gast
 from srcgrad.transforms.syntax import comment
 
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+# From 3.13 an `ast` constructor fills the fields it is not given, in an order of its
+# own: what gast_to_ast makes (with its constructor) and to_ast (filling __dict__)
+# then differ in the order of __dict__ only, which nothing reads (dump, compile and
+# astor go by _fields)
+_AST_ORDERED = sys.version_info < (3, 13)
 
 
-def _difference(a, b, path="tree"):
-    """Where trees `a` and `b` differ (class, the fields and attributes present and
-    their order, values), or None."""
+def _difference(a, b, path="tree", ordered=True):
+    """Where trees `a` and `b` differ (class, the fields and attributes present and,
+    if `ordered`, their order, values), or None."""
     if type(a) is not type(b):
         return f"{path}: {type(a).__name__} != {type(b).__name__}"
     if isinstance(a, list):
         if len(a) != len(b):
             return f"{path}: {len(a)} items != {len(b)}"
         for i, (x, y) in enumerate(zip(a, b)):
-            found = _difference(x, y, f"{path}[{i}]")
+            found = _difference(x, y, f"{path}[{i}]", ordered)
             if found:
                 return found
         return None
     if isinstance(a, ast.AST):
-        if list(a.__dict__) != list(b.__dict__):
-            return f"{path}: {list(a.__dict__)} != {list(b.__dict__)}"
-        for key in a.__dict__:
-            found = _difference(a.__dict__[key], b.__dict__[key], f"{path}.{key}")
+        keys, other = list(a.__dict__), list(b.__dict__)
+        if keys != other if ordered else sorted(keys) != sorted(other):
+            return f"{path}: {keys} != {other}"
+        for key in keys:
+            found = _difference(a.__dict__[key], b.__dict__[key], f"{path}.{key}", ordered)
             if found:
                 return found
         return None
@@ -112,7 +118,7 @@ def _to_ast_differences(tree, compiled=False):
     if any(attr in node.__dict__ for node in ast.walk(mine) for attr in node._attributes):
         out.append("to_ast gave a location")
     expected = _unlocated(gast.gast_to_ast(tree))
-    found = _difference(expected, mine)
+    found = _difference(expected, mine, ordered=_AST_ORDERED)
     if found:
         out.append("to_ast " + found)
     if ast.dump(expected) != ast.dump(mine):
@@ -273,7 +279,7 @@ def _mutation_differences(statement, rng):
         if e1 is not e2:
             out.append(f"to_ast raised {e2}, gast {e1}")
     else:
-        found = _difference(_unlocated(expected), mine)
+        found = _difference(_unlocated(expected), mine, ordered=_AST_ORDERED)
         if found:
             out.append("to_ast " + found)
     return out
