@@ -275,6 +275,7 @@ class _Table(dict):
 
 
 _TABLE = _Table()
+_TABLE[type(None)] = (None, None)  # a Name's ctx set to None: None, as gast's _visit gives
 _SHARED = frozenset(c for base in (gast.expr_context, gast.operator, gast.unaryop,
                                    gast.cmpop, gast.boolop)
                     for c in base.__subclasses__()  # (ast's own classes too)
@@ -323,8 +324,12 @@ def _arguments(node, convert, block, generic):
                          _value(node.defaults, convert))
 
 
-def _via_gast(node, convert, block, generic):
-    return gast.gast_to_ast(node)
+def _type_var(node, convert, block, generic):  # (3.12: gast's visit_TypeVar)
+    return ast.TypeVar(node.name, _value(node.bound, convert))
+
+
+def _named_type_param(node, convert, block, generic):  # TypeVarTuple, ParamSpec (3.12)
+    return getattr(ast, node.__class__.__name__)(node.name)
 
 
 _SPECIAL = {gast.Assign: _assign, gast.ExceptHandler: _except_handler,
@@ -332,10 +337,10 @@ _SPECIAL = {gast.Assign: _assign, gast.ExceptHandler: _except_handler,
 if sys.version_info < (3, 12):  # later, gast keeps their type parameters (generic)
     _SPECIAL.update({gast.FunctionDef: _function_def, gast.AsyncFunctionDef: _function_def,
                      gast.ClassDef: _class_def})
-else:  # type parameters: rare in generated code, left to gast
-    for _name_ in ("TypeVar", "TypeVarTuple", "ParamSpec"):
-        if hasattr(gast, _name_):
-            _SPECIAL[getattr(gast, _name_)] = _via_gast
+elif sys.version_info < (3, 13):  # gast drops the type parameters' default_value
+    # (later Pythons have it: generic). Their names are collected in `loads` too.
+    _SPECIAL.update({gast.TypeVar: _type_var, gast.TypeVarTuple: _named_type_param,
+                     gast.ParamSpec: _named_type_param})
 
 
 def _statements(body):

@@ -316,13 +316,17 @@ _new_node = ast.AST.__new__
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
 
-def _located(new, state, old):
-    """gast's (and ast's) copy_location of a parsed node's location."""
+def _located(new, state, old, nones=False):
+    """ast.copy_location(new, old), which gast uses for Name, arg and ExceptHandler:
+    a line or column that is None is not copied (an end one is); `nones`:
+    gast.copy_location (its FunctionDef and ClassDef), which copies None too.
+    (A parsed node has no location that is None: they differ only on trees made
+    by hand.)"""
     attributes = new._attributes
     for attr in _LOCATION:
         if attr in attributes:
             value = getattr(old, attr, _MISSING)
-            if value is not _MISSING:
+            if value is not _MISSING and (value is not None or nones or attr[0] == "e"):
                 state[attr] = value
     return new
 
@@ -387,7 +391,7 @@ def _gast_function_def(node, convert):
                 decorator_list=_convert_list(node.decorator_list, convert),
                 returns=_convert(node.returns, convert), type_comment=node.type_comment,
                 type_params=[])
-    return _located(new, new.__dict__, node)
+    return _located(new, new.__dict__, node, nones=True)
 
 
 def _gast_class_def(node, convert):
@@ -395,7 +399,7 @@ def _gast_class_def(node, convert):
                 keywords=_convert_list(node.keywords, convert),
                 body=_convert_list(node.body, convert),
                 decorator_list=_convert_list(node.decorator_list, convert), type_params=[])
-    return _located(new, new.__dict__, node)
+    return _located(new, new.__dict__, node, nones=True)
 
 
 def _generic_gast(node, convert):
@@ -419,7 +423,9 @@ _GAST_SPECIAL = {ast.Name: _gast_name, ast.arg: _gast_arg,
                  ast.ExceptHandler: _gast_except_handler,
                  ast.FunctionDef: _gast_function_def,
                  ast.AsyncFunctionDef: _gast_function_def, ast.ClassDef: _gast_class_def}
-_GAST = {}  # ast class -> (gast class or None, fields, attributes, special or None)
+# ast class -> (gast class or None, fields, attributes, special or None); None (a
+# Name's ctx, a def's args set to None by hand) stays None, as gast's _visit keeps it
+_GAST = {type(None): (None, (), (), None)}
 
 
 def _learn_gast(cls, generic=False):
