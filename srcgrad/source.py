@@ -352,12 +352,13 @@ def _gast_name(node, convert):
     state["id"] = node.id
     ctx = node.ctx
     context = _CONTEXTS.get(ctx.__class__)  # a context has no fields nor location
-    state["ctx"] = _new_node(context) if context is not None else convert(ctx)
+    state["ctx"] = _new_node(context) if context is not None else \
+        None if ctx is None else convert(ctx)
     state["annotation"] = None
     state["type_comment"] = None
-    for attr in _NAME_LOCATION:
+    for attr in _NAME_LOCATION:  # as _located: a line or column None is not copied
         value = getattr(node, attr, _MISSING)
-        if value is not _MISSING:
+        if value is not _MISSING and (value is not None or attr[0] == "e"):
             state[attr] = value
     return new
 
