@@ -23,6 +23,9 @@ from srcgrad import codegen
 from srcgrad.source import to_gast
 from srcgrad.transforms.syntax import comment
 
+# random trees are valid syntax, not meaningful code (`1.0()`): CPython warns
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 # From 3.13 an `ast` constructor fills the fields it is not given, in an order of its
 # own: what gast_to_ast makes (with its constructor) and to_ast (filling __dict__)

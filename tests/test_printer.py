@@ -13,6 +13,9 @@ import pytest
 from srcgrad import codegen, printer
 from srcgrad.transforms.syntax import comment
 
+# random trees are valid syntax, not meaningful code (`1.0()`): CPython warns
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+
 
 def _astor(body):
     """(text, loads) of codegen's astor path for gast statements `body` (its blocks

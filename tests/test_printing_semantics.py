@@ -28,6 +28,9 @@ import pytest
 
 from srcgrad import codegen, printer
 
+# random trees are valid syntax, not meaningful code (`1.0()`): CPython warns
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+
 
 # -- gast builders --
 
