@@ -18,13 +18,12 @@ The gradient itself is generated per arity, so that it passes its arguments on
 without building a tuple (`main(a0, a1)`, not `main(*args)`): CPython 3.11 inlines a
 call from Python to Python only when its arguments are positional.
 """
-import functools
 import linecache
 import os
 
 import numpy as np
 
-from .guards import GUARD_ERRORS, MISSING, guard_tests
+from .guards import MISSING, guard_tests, tests_function
 
 _ndarray = np.ndarray
 _NUMBERS = (float, int, bool, complex)
@@ -41,11 +40,6 @@ def _exec(text, name):
     namespace = {}
     exec(compile(text, filename, "exec"), namespace)
     return namespace["make"]
-
-
-@functools.lru_cache(maxsize=256)  # the same text for every shape of a function
-def _check_code(text):
-    return compile(text, "<srcgrad-dispatch check>", "exec")
 
 
 def entry(args, guards, main):
@@ -87,18 +81,7 @@ def _python_check(specs, guards):
             tests.append(f"a{i}.shape == S{i}")
     guard_env, guard_tests_ = guard_tests(*guards)
     env.update(guard_env)
-    names = sorted(env)
-    params = ", ".join(f"a{i}" for i in range(len(specs)))
-    text = (f"def make({', '.join(names)}):\n"
-            f"    def check({params}):\n"
-            "        try:\n"
-            f"            return {' and '.join(tests + guard_tests_)}\n"
-            f"        except {GUARD_ERRORS}:  # a guarded name removed\n"
-            "            return False\n"
-            "    return check\n")
-    namespace = {}
-    exec(_check_code(text), namespace)
-    return namespace["make"](*[env[n] for n in names])
+    return tests_function("check", len(specs), env, tests + guard_tests_)
 
 
 _speedups = []  # [the usable C module or None], once looked for

@@ -17,14 +17,21 @@ def checker(dicts, attrs, counter, generation):
     `o.attr is obj` for the attribute guards, and `counter[0] == generation` (the
     compile cache was not cleared since)."""
     env, tests = guard_tests(dicts, attrs, counter, generation)
+    return tests_function("valid", 0, env, tests)
+
+
+def tests_function(name, n, env, tests):
+    """A function `name(a0, ..., a{n-1})` returning whether all `tests` (Python
+    expressions of its parameters and of the names in `env`) hold; a test raising
+    one of GUARD_ERRORS (a guarded name removed or emptied) is False."""
     names = sorted(env)
     text = (f"def make({', '.join(names)}):\n"
-            "    def valid():\n"
+            f"    def {name}({', '.join(f'a{i}' for i in range(n))}):\n"
             "        try:\n"
             f"            return ({' and '.join(tests)})\n"
             f"        except {GUARD_ERRORS}:  # removed or emptied\n"
             "            return False\n"
-            "    return valid\n")
+            f"    return {name}\n")
     namespace = {}
     exec(_code(text), namespace)
     return namespace["make"](*[env[n] for n in names])
@@ -32,8 +39,8 @@ def checker(dicts, attrs, counter, generation):
 
 @functools.lru_cache(maxsize=256)
 def _code(text):
-    """The compiled checker text: the same function compiled again (after the cache
-    is cleared, or for other shapes) has the same text."""
+    """A compiled tests_function text: the same function compiled again (after the
+    cache is cleared, or for other shapes) has the same text."""
     return compile(text, "<srcgrad-guards>", "exec")
 
 
