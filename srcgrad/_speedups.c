@@ -11,7 +11,9 @@
  *     D and a.shape == S, read from the array's struct (no tuple built); for a NumPy
  *     scalar (S None, D not None) a.dtype is D;
  *   - per dict guard (d, key, value): d[key] is value (`key not in d` when value is
- *     `missing`); per attribute guard (o, name, value): o.name is value;
+ *     `missing`); per attribute guard (o, name, value): o.name is value (a
+ *     function's __code__, __defaults__, __kwdefaults__ and a cell's cell_contents
+ *     read as their getters read them, without a getattr);
  *   - counter[0] == generation (the compile cache was not cleared since).
  * Any error while testing (a guarded name removed) is cleared and gives False. Keyword
  * arguments or another number of arguments give False.
@@ -48,6 +50,10 @@ typedef struct {
     Py_ssize_t *dims; /* nd entries (ARRAY) */
 } ArgSpec;
 
+/* How an attribute guard reads its attribute: the attributes a function's guards
+   always hold are read as the getters of function and cell objects read them. */
+enum { GETATTR = 0, FUNC_CODE, FUNC_DEFAULTS, FUNC_KWDEFAULTS, CELL_CONTENTS };
+
 typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
@@ -55,6 +61,7 @@ typedef struct {
     ArgSpec *args;
     PyObject *dicts;      /* tuple of (dict, key, value) */
     PyObject *attrs;      /* tuple of (object, name, value) */
+    char *attr_kinds;     /* per attribute guard: GETATTR, FUNC_CODE, ... */
     PyObject *missing;
     PyObject *counter;    /* list */
     PyObject *generation;
@@ -109,12 +116,32 @@ guards_hold(Checker *self)
     n = PyTuple_GET_SIZE(self->attrs);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *g = PyTuple_GET_ITEM(self->attrs, i);
-        PyObject *v = PyObject_GetAttr(PyTuple_GET_ITEM(g, 0), PyTuple_GET_ITEM(g, 1));
-        if (v == NULL) {
-            PyErr_Clear();
-            return 0;
+        PyObject *o = PyTuple_GET_ITEM(g, 0), *v;
+        switch (self->attr_kinds[i]) {
+        case FUNC_CODE:  /* what function.__code__ returns */
+            v = PyFunction_GET_CODE(o);
+            break;
+        case FUNC_DEFAULTS:  /* function.__defaults__: None when there are none */
+            v = PyFunction_GET_DEFAULTS(o);
+            v = v ? v : Py_None;
+            break;
+        case FUNC_KWDEFAULTS:
+            v = PyFunction_GET_KW_DEFAULTS(o);
+            v = v ? v : Py_None;
+            break;
+        case CELL_CONTENTS:  /* cell.cell_contents: an empty cell raises ValueError */
+            v = PyCell_GET(o);
+            if (v == NULL)
+                return 0;
+            break;
+        default:
+            v = PyObject_GetAttr(o, PyTuple_GET_ITEM(g, 1));
+            if (v == NULL) {
+                PyErr_Clear();
+                return 0;
+            }
+            Py_DECREF(v);  /* identity only: the guard's value is kept alive */
         }
-        Py_DECREF(v);  /* identity only: the guard's value is kept alive by the tuple */
         if (v != PyTuple_GET_ITEM(g, 2))
             return 0;
     }
@@ -235,6 +262,7 @@ checker_dealloc(Checker *self)
             PyMem_Free(self->args[i].dims);
         PyMem_Free(self->args);
     }
+    PyMem_Free(self->attr_kinds);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -270,6 +298,28 @@ checker_new(PyTypeObject *tp, PyObject *a, PyObject *kw)
     self->vectorcall = checker_vectorcall;
     self->nargs = 0;
     self->args = NULL;
+    self->attr_kinds = PyMem_Calloc(PyTuple_GET_SIZE(attrs) + 1, 1);
+    if (self->attr_kinds == NULL) {
+        self->dicts = self->attrs = self->missing = self->counter = self->generation = NULL;
+        PyObject_GC_Track(self);
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(attrs); i++) {
+        PyObject *g = PyTuple_GET_ITEM(attrs, i), *o = PyTuple_GET_ITEM(g, 0);
+        PyObject *name = PyTuple_GET_ITEM(g, 1);
+        if (PyFunction_Check(o)) {  /* (the function type has no subclasses) */
+            if (PyUnicode_CompareWithASCIIString(name, "__code__") == 0)
+                self->attr_kinds[i] = FUNC_CODE;
+            else if (PyUnicode_CompareWithASCIIString(name, "__defaults__") == 0)
+                self->attr_kinds[i] = FUNC_DEFAULTS;
+            else if (PyUnicode_CompareWithASCIIString(name, "__kwdefaults__") == 0)
+                self->attr_kinds[i] = FUNC_KWDEFAULTS;
+        }
+        else if (PyCell_Check(o)
+                 && PyUnicode_CompareWithASCIIString(name, "cell_contents") == 0)
+            self->attr_kinds[i] = CELL_CONTENTS;
+    }
     Py_INCREF(dicts);
     self->dicts = dicts;
     Py_INCREF(attrs);

@@ -185,3 +185,38 @@ def test_srcgrad_pure_python_turns_the_c_check_off():
                          text=True, timeout=60, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "True"
+
+
+@needs_c
+def test_the_c_check_reads_function_and_cell_guards_as_python_does():
+    """Function and cell attributes are read from the objects directly in C: the
+    answers must stay Python's when defaults appear or go, or a cell changes or
+    empties."""
+    def make():
+        k = 1.0
+
+        def f(x):
+            return x * k
+        return f
+    f = make()
+    cell = f.__closure__[0]
+    k = cell.cell_contents  # the very object (guards test identity)
+    counter = [0]
+    guards = ((), ((f, "__code__", f.__code__), (f, "__defaults__", f.__defaults__),
+                   (f, "__kwdefaults__", f.__kwdefaults__),
+                   (cell, "cell_contents", cell.cell_contents)), counter, 0)
+    c, py = _pair([], guards)
+    assert c() is py() is True
+    for change, undo in [
+            (lambda: setattr(f, "__defaults__", (2.0,)),
+             lambda: setattr(f, "__defaults__", None)),
+            (lambda: setattr(f, "__kwdefaults__", {"y": 1}),
+             lambda: setattr(f, "__kwdefaults__", None)),
+            (lambda: setattr(cell, "cell_contents", 2.0),
+             lambda: setattr(cell, "cell_contents", k)),
+            (lambda: delattr(cell, "cell_contents"),
+             lambda: setattr(cell, "cell_contents", k))]:
+        change()
+        assert c() is py() is False
+        undo()
+        assert c() is py() is True
