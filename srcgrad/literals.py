@@ -9,6 +9,7 @@ the oracle).
 import ast
 import copy
 import math
+import sys
 
 import numpy as np
 
@@ -157,4 +158,9 @@ def _fstring_dump(node):
     for sub in ast.walk(node):
         if isinstance(sub, ast.Constant):
             sub.kind = None
-    return ast.dump(node)
+    return ast.dump(node, **_DUMP_ALL)
+
+
+# From 3.13 ast.dump leaves out empty fields by testing `value == []`, which raises for
+# a NumPy constant (NumPy 2.5): show every field (both dumps compared alike)
+_DUMP_ALL = {"show_empty": True} if sys.version_info >= (3, 13) else {}
