@@ -107,8 +107,8 @@ def _load_speedups():
                base, base.T, base[:, ::2], np.zeros((1, 0, 7), np.complex128),
                np.asfortranarray(base), np.zeros((3,), dtype=[("a", "f8"), ("b", "i4")])]
     for a in samples:
-        if c.read_array(a, _ndarray) != (a.ndim, a.shape, a.dtype) or \
-                c.read_array(a, _ndarray)[2] is not a.dtype:
+        ndim, shape, dtype = c.read_array(a, _ndarray)
+        if (ndim, shape) != (a.ndim, a.shape) or dtype is not a.dtype:
             return None  # a NumPy whose array layout differs: stay in Python
     return c
 
